@@ -1,0 +1,212 @@
+"""A normalized report with its structure: body, paragraphs, sentences, sections, metadata.
+
+Extractors only look at the body (the report, not the page around it), sentence by sentence,
+and ask the section whether a figure is a review (actual) or a plan (target) and which year the
+section is about. Metadata comes from the whole page, because chrome carries 发布日期/发布机构.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from kg.model import Provenance, ReportMeta
+from kg.normalize import MappedText, has_mojibake, normalize
+from kg.read import RawDocument
+
+CN_NUM = "一二三四五六七八九十"
+_CHROME_RE = re.compile(
+    r"扫一扫|手机上查看|当前页面|购物车|我的足迹|加入[Vv][Ii][Pp]|免费下载|立即下载|所在的位置|网站首页|"
+    r"浏览次数|字体:|无障碍|长辈版|打印本页|关闭窗口|分享到|即将离开|是否继续|版权所有|主办单位|网站地图|"
+    r"ICP备|公网安备|上一篇|下一篇|责任编辑|索引号|主题分类|组配分类|发布机构|成文日期|发布日期|生成日期|文号:"
+)
+_SPAM_RE = re.compile(r"国产|无码|欧美|一区二区|在线观看|久久|亚洲|日韩|精品视频|成人|午夜|人妻|偷拍|激情|av|AV|高清")
+_SENT_END_RE = re.compile(r"[^。!?\n]*(?:[。!?]+[”’\"]?|\n|$)")
+_HEAD_WORDS = (r"(回顾|成绩|工作安排|工作计划|工作打算|工作思路|总体要求|主要目标|预期目标|目标任务|重点工作|主要工作|"
+               r"重点任务|主要任务)")
+# A heading is a whole short line, or an enumerated "一、…" right after a sentence end (flattened PDFs).
+_HEADING_RE = re.compile(
+    rf"(?:^[ \t]*(?:[{CN_NUM}]+、|第[{CN_NUM}]+部分)?|(?<=[。:])[{CN_NUM}]+、)[^\n。\d]{{0,6}}"
+    r"(?:(\d{4})年(?:度)?|上半年|下半年|今年|过去[一五]年|“十[四五六]五”)?[^\n。]{0,14}?" + _HEAD_WORDS
+    + r"(?=[^\n。]{0,24}(?:\n|$)|\d{4}年)",
+    re.M,
+)
+_PLAN_WORDS = ("安排", "计划", "打算", "思路", "要求", "目标", "任务", "重点工作")
+_REVIEW_WORDS = ("回顾", "成绩")
+_DATE_SESSION_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*在")
+_DATE_GLUED_RE = re.compile(r"(20\d\d)(\d{1,2})(\d{1,2})日\s*在")  # 2023831日在 (年/月 lost in scraping)
+_DATE_FIELD_RE = re.compile(r"(?:发布日期|成文日期|发布时间|生成日期)[::\s]*(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})")
+_DATE_TITLE_RE = re.compile(r"[((](\d{4})[.\-]?(\d{1,2})[.\-]?(\d{1,2})[))]")
+_SESSION_RE = re.compile(rf"第[{CN_NUM}]+届人民代表大会第[{CN_NUM}]+次(?:全体)?会议")
+_TITLE_RE = re.compile(r"[^\n:,。]{0,40}政府工作报告(?:[((][^))\n]{0,20}[))])?")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int  # normalized offsets
+    end: int
+    text: str
+    paragraph: int
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    start: int
+    kind: str  # review | plan
+    year: int | None
+    half: bool  # 上半年/下半年 report
+
+
+@dataclass(slots=True)
+class Document:
+    raw: RawDocument
+    mapped: MappedText
+    body_start: int
+    body_end: int
+    meta: ReportMeta
+    sentences: list[Sentence] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.mapped.text
+
+    def provenance(self, i: int, j: int, extractor: str, sentence: Sentence | None = None) -> Provenance:
+        s, e = self.mapped.raw_span(i, j)
+        sent = sentence or self.sentence_at(i)
+        return Provenance(self.raw.name, self.raw.sha256, s, e, self.raw.text[s:e],
+                          sent.text.strip() if sent else self.text[i:j], extractor)
+
+    def sentence_at(self, i: int) -> Sentence | None:
+        k = bisect.bisect_right([s.start for s in self.sentences], i) - 1
+        return self.sentences[k] if k >= 0 else None
+
+    def section_at(self, i: int) -> Section | None:
+        k = bisect.bisect_right([s.start for s in self.sections], i) - 1
+        return self.sections[k] if k >= 0 else None
+
+    def body_sentences(self) -> list[Sentence]:
+        return self.sentences
+
+
+def _body_range(text: str) -> tuple[int, int]:
+    """Start at the salutation or first section heading; end before trailing chrome and spam."""
+    starts = [m.start() for m in re.finditer(r"各位代表|[一二]、[^\n。]{0,12}回顾|^[^\n]{0,12}工作回顾", text, re.M)]
+    start = min(starts) if starts else 0
+    lines = text[start:].split("\n")
+    end = len(text)
+    for line in reversed(lines):
+        stripped = line.strip()
+        if stripped and not _is_chrome(stripped):
+            break
+        end -= len(line) + 1
+    return start, max(start, min(end + 1, len(text)))
+
+
+def _is_chrome(line: str) -> bool:
+    if len(_SPAM_RE.findall(line)) >= 2:
+        return True
+    return bool(_CHROME_RE.search(line)) and len(line) < 80
+
+
+def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
+    out: list[Sentence] = []
+    para = 0
+    for m in _SENT_END_RE.finditer(text, start, end):
+        a, b = m.span()
+        if a == b:
+            continue
+        chunk = text[a:b]
+        if chunk.strip() and not _is_chrome(chunk.strip()):
+            out.append(Sentence(a, b, chunk, para))
+        if chunk.endswith("\n"):
+            para += 1
+    return out
+
+
+def _sections(text: str, start: int, end: int, report_year: int | None) -> list[Section]:
+    out: list[Section] = []
+    for m in _HEADING_RE.finditer(text, start, end):
+        word = m.group(2)
+        head = m.group(0)
+        kind = "review" if word in _REVIEW_WORDS else "plan" if any(w in word for w in _PLAN_WORDS) else None
+        if word == "主要工作":  # "2020年主要工作" is a plan only when about the report year or later
+            kind = "plan" if m.group(1) and report_year and int(m.group(1)) >= report_year else "review"
+        if kind is None or (out and out[-1].kind == kind and "年" not in head):
+            continue
+        year = int(m.group(1)) if m.group(1) else None
+        half = "半年" in head
+        if year is None and report_year:
+            if kind == "review":
+                year = report_year if (half or "今年" in head) else report_year - 1
+            else:
+                year = report_year
+        out.append(Section(m.start(), kind, year, half))
+    return out
+
+
+def _meta(raw: RawDocument, text: str, body_start: int) -> ReportMeta:
+    meta = ReportMeta(file=raw.name, path=raw.path, sha256=raw.sha256, chars=len(raw.text))
+    date = None
+    for rx in (_DATE_SESSION_RE, _DATE_GLUED_RE, _DATE_TITLE_RE, _DATE_FIELD_RE):
+        for m in rx.finditer(text):
+            y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            if 1949 < y < 2100 and 1 <= mo <= 12 and 1 <= d <= 31:
+                date = f"{y:04d}-{mo:02d}-{d:02d}"
+                break
+        if date:
+            break
+    meta.date = date
+    titles = [t.strip().removeprefix("名称:") for t in _TITLE_RE.findall(text)]
+    titles = [t for t in titles if not _CHROME_RE.search(t)] or titles
+    if titles:
+        meta.title = max(titles[:3], key=len).strip()
+    sessions = _SESSION_RE.findall(text)
+    if sessions:
+        meta.session = sessions[0]
+    sp = re.search(r"会议上\s*\n+\s*([\u4e00-\u9fff]{2,4})\s*\n", text[: body_start + 200])
+    if sp:
+        meta.speaker = sp.group(1)
+    if date:
+        meta.report_year = int(date[:4])
+    else:
+        ty = re.search(r"(\d{4})年(?:度)?[^\n]{0,12}政府工作报告", text)
+        py = re.search(r"(\d{4})年(?:工作)?(?:计划|安排|打算|主要工作|重点工作)", text)
+        ry = re.search(r"(\d{4})年(?:工作)?回顾", text)
+        if ty:
+            meta.report_year = int(ty.group(1))
+        elif py:
+            meta.report_year = int(py.group(1))
+        elif ry:
+            meta.report_year = int(ry.group(1)) + 1
+    return meta
+
+
+def build_document(raw: RawDocument) -> Document:
+    """Normalize and structure one report (pure function of the raw text)."""
+    from kg.html import html_to_text
+
+    mapped = normalize(raw.text) if raw.format != "html" else normalize_html(raw.text, html_to_text)
+    text = mapped.text
+    start, end = _body_range(text)
+    meta = _meta(raw, text, start)
+    doc = Document(raw, mapped, start, end, meta)
+    doc.sentences = _split_sentences(text, start, end)
+    doc.sections = _sections(text, start, end, meta.report_year)
+    if has_mojibake(raw.text):
+        doc.warnings.append("source contains mojibake (characters destroyed by a broken pinyin injector)")
+    return doc
+
+
+def normalize_html(raw: str, strip) -> MappedText:  # noqa: ANN001 - strip maps MappedText→MappedText
+    return normalize_mapped(strip(MappedText.identity(raw)))
+
+
+def normalize_mapped(m: MappedText) -> MappedText:
+    """Run the text normalizer on an already mapped text (HTML stripped), composing the maps."""
+    inner = normalize(m.text)
+    starts = [m.starts[i] for i in inner.starts]
+    ends = [m.ends[j - 1] for j in inner.ends]
+    return MappedText(m.raw, inner.text, starts, ends)

@@ -1,0 +1,118 @@
+"""Companies, cooperatives and family farms (GUIDELINES §4).
+
+Three general cues: a legal or generic suffix (有限公司, 集团, 公司, 专业合作社, 家庭农场); an
+industry word after a rare brand (宁兴船舶, 海亮有色 — the brand must not be a common word);
+and lists closed by 等企业/等公司/等项目 (培育上海卓然、四川润和等企业), whose elements are
+enterprises. Government bodies, schools, hospitals, banks and categories (规上企业) are excluded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.document import Document
+from kg.extractors import component
+from kg.extractors.lexicon import cut_left, is_brand, is_common_word
+from kg.gazetteer import place_prefixes
+from kg.model import Company, Extraction
+
+SUFFIX_RE = re.compile(r"(?:股份有限公司|有限责任公司|集团有限公司|有限公司|集团公司|集团|公司|股份经济合作社|专业合作社|"
+                       r"合作社|家庭农场|农场)")
+INDUSTRY = ("科技|船舶|冶金|有色|铜业|机械|电子|新材料|材料|环保|纺织|智能|电梯|五金|水泥|化工|能源|实业|物流|医药|食品|电气|"
+            "汽车|重工|钢铁|建材|精密|光电|生物|制药|服饰|家居|包装|塑业|陶瓷|茶业|酒业|生态|钙业|钙科|机器人|装备|电器|制造|"
+            "新能源|光伏|电池|纸业|印务|药业|农业科技|线缆|电缆|管业|铝业|金属|模具|轴承|阀门|泵业|织造|针织|服装|置业|地产|商贸|"
+            "传媒|网络|信息|软件|数据|游艇|造船|海运|航运|水产|渔业|农牧|牧业|种业|米业|粮油")
+INDUSTRY_RE = re.compile(rf"([\u4e00-\u9fff]{{2,3}})({INDUSTRY})")
+LIST_RE = re.compile(r"((?:[\u4e00-\u9fffA-Za-z0-9]{2,12}、){0,12}[\u4e00-\u9fffA-Za-z0-9]{2,12})等[^,,;;。:]{0,16}?"
+                     r"(企业|公司|项目)")
+EXCLUDE_RE = re.compile(r"政府|委员会|人大|党委|局$|办公室|学校|小学|中学|幼儿园|医院|卫生院|银行|信用社|大学|学院|研究院|研究所|"
+                        r"设计院|协会|商会|基金会|中心$|部门|街道|社区|村委|管委会|^[市县区镇乡村省]")
+GENERIC_RE = re.compile(r"^(?:规上|规模以上|四上|限上|龙头|骨干|重点|小微|中小|民营|国有|外资|外贸|科技型|高新技术|上市|建筑|物流|"
+                        r"村级|镇级|县级|市级|城投|平台|投资|运营|物业|合作|专业|股份|各类|一批|新增|优质|本地|当地|相关|多家|"
+                        r"\d+家|该|这些|其他|企业|实体|服务|龙头企业|骨干企业|新型|农业|工业|经营|家庭|集体|村集体|农民|供销|强村|"
+                        r"村级|镇属|国资|城建|水投|交投|创投|开发|建设|旅游|文旅|发展|国家级|省级|乡村合作|子|专业化|型)+$")
+PROJECT_WORDS_RE = re.compile(r"路$|工程|改造|建设|提升|整治|基地|园$|园区|中心|广场|公寓|小区|大道|桥$|线$|村$|镇$")
+
+
+def common_2char() -> frozenset[str]:
+    return frozenset()
+
+
+_PLACE_BRAND: list[re.Pattern[str]] = []
+
+
+def PLACE_BRAND_RE() -> re.Pattern[str]:  # noqa: N802 - compiled lazily from the gazetteer
+    if not _PLACE_BRAND:
+        places = "|".join(sorted(place_prefixes(), key=len, reverse=True))
+        _PLACE_BRAND.append(re.compile(
+            rf"(?<![\u4e00-\u9fff])({places})([\u4e00-\u9fff]{{2,3}})(?=“|获评|入选|入围|等|、)"))
+    return _PLACE_BRAND[0]
+
+
+def _type(name: str) -> str:
+    if name.endswith("合作社"):
+        return "cooperative"
+    if name.endswith("农场"):
+        return "family_farm"
+    return "company"
+
+
+def _valid(name: str) -> bool:
+    if len(name) < 2 or len(name) > 30 or EXCLUDE_RE.search(name):
+        return False
+    core = SUFFIX_RE.sub("", name)
+    if not core or GENERIC_RE.match(core) or len(core) < 2:
+        return False
+    return not re.search(r"\d", core[:1])
+
+
+@component("companies", "1.0", produces=("companies",))
+def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
+    text, lo, hi = doc.text, doc.body_start, doc.body_end
+    found: dict[str, Company] = {}
+
+    def add(name: str, a: int) -> None:
+        if not _valid(name) or name in found:
+            return
+        found[name] = Company(name, _type(name), [], doc.provenance(a, a + len(name), stamp))
+
+    for m in SUFFIX_RE.finditer(text, lo, hi):
+        left = text[max(lo, m.start() - 14): m.start()]
+        brand = cut_left(left)
+        if not brand:
+            continue
+        name = brand + m.group(0)
+        if m.group(0) in ("公司", "集团") and len(brand) < 2:
+            continue
+        if m.group(0) == "农场" and not brand.endswith(("家庭",)) and len(brand) > 4:
+            continue
+        add(name, m.start() - len(brand))
+
+    for m in INDUSTRY_RE.finditer(text, lo, hi):
+        brand = cut_left(text[max(lo, m.start() - 6): m.end(1)])
+        if not 2 <= len(brand) <= 3 or brand.endswith("化") or is_common_word(brand) or not is_brand(brand):
+            continue
+        add(brand + m.group(2), m.end(1) - len(brand))
+
+    # place + brand (南通振康, 山西中兴) right before a company cue
+    for m in PLACE_BRAND_RE().finditer(text, lo, hi):
+        brand = m.group(2)
+        if is_brand(brand) and not is_common_word(brand):
+            add(m.group(1) + brand, m.start())
+
+    for m in LIST_RE.finditer(text, lo, hi):
+        items = m.group(1).split("、")
+        first = cut_left(items[0])
+        items[0] = first
+        pos = m.start(1) + len(m.group(1).split("、")[0]) - len(first)
+        for k, item in enumerate(items):
+            if k:
+                pos = text.find(item, pos)
+            if m.group(2) == "项目" and (PROJECT_WORDS_RE.search(item) or not (
+                    INDUSTRY_RE.fullmatch(item) or len(item) <= 4)):
+                pos += len(item)
+                continue
+            if item and not is_common_word(item) and not PROJECT_WORDS_RE.search(item):
+                add(item, pos)
+            pos += len(item)
+    ex.companies.extend(found.values())

@@ -1,0 +1,218 @@
+"""Town-wide statistics and targets (GUIDELINES §3): name, value as written, period, growth, kind.
+
+Rules, clause by clause: an amount (亿元/万元/美元/%) whose preceding phrase ends in an indicator
+head word (产值, 收入, 投资, 销售, 总额…) is an observation; a head phrase followed by 增长/增速 N%
+is a growth-only observation; `A、B、C增速均…N%` and `分别增长a%、b%` distribute over the names.
+The name is the head phrase minus fillers (全年/完成/实现/累计). Period comes from the sentence
+(2022年1-10月, 上半年) or the section's year; kind from the section (plan → target).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.document import Document, Sentence
+from kg.extractors import component
+from kg.extractors.numbers import AMOUNT_RE, NUM, as_number, parse_amount
+from kg.model import Extraction, Indicator
+from kg.vocab import indicator_concept
+
+HEADS = (
+    "生产总值|GDP|总产值|产值|增加值|总收入|收入|营收|投资|投资额|应税销售|销售收入|销售额|销售|零售总额|消费品零售总额|"
+    "进出口额|进出口总额|进出口|出口额|出口|进口|到位资金|协议资金|资金|税金|税收|经费|利润|外资|内资|招商引资|引资|"
+    "实际到账|到账|失业率|价格涨幅|价格|占比|比重|营业额|总额|产出|税收收入"
+)
+_HEAD_END_RE = re.compile(rf"(?:{HEADS})$")
+_CONNECT_RE = re.compile(
+    r"(?:完成|实现|达到|达|为|共计|累计|总计|合计|预计|力争|确保|超过|超|突破|近|约|增至|保持|稳定在|共|了|分别)+$"
+)
+_MODIFIER_WORDS = ("力争", "确保", "超", "近", "约")
+_FILLERS_RE = re.compile(r"^(?:[个家户名项座条所](?=[\u4e00-\u9fff]{3})|以来|截至目前|目前|投入|全年|全镇|全乡|全街道|全区|全县|全市|全省|全社会(?=[^固])|累计|共计|完成|实现|预计|其中|当年|今年|同期|"
+                         r"力争|确保|实际)+")
+_INNER_FILLER_RE = re.compile(r"累计|共计")
+_VERB_SPLIT_RE = re.compile(r".*(?:完成|实现|达到|其中|以来|投入|新增)")
+_NAME_CHARS_RE = re.compile(r"[\u4e00-\u9fffA-Za-z&]+$")
+_GROWTH_AFTER_RE = re.compile(
+    rf"^(?:[,,]?[^,,;;。\d%]{{0,12}}?)?(?:同比|比上年|较上年|较去年|比去年|年均)?(?:分别)?(?P<dir>增长|增加|提高|上升|增幅|增速|下降|减少|回落)"
+    rf"(?:达到|达|为)?(?P<g>{NUM})%(?P<mod>左右|以上|以内)?"
+)
+_GROWTH_ONLY_RE = re.compile(
+    rf"(?P<names>[\u4e00-\u9fffA-Za-z&、和及]{{2,60}}?)(?:预计|同比|比上年|较上年|力争|确保|年均)?"
+    rf"(?P<dir>增长|增速|增幅|下降)(?:均|分别)?(?:保持在|保持|达到|达|为)?(?P<g>{NUM}(?:%|个百分点)(?:[、,,和]{NUM}%)*)"
+    rf"(?P<mod>左右|以上|以内)?"
+)
+_PERIOD_RE = re.compile(
+    r"(?:(?P<y>\d{4})年)?(?:(?P<m1>\d{1,2})[-—~至到](?P<m2>\d{1,2})月|(?P<h>上半年|下半年)|(?P<q>前三季度|一季度)|(?P<full>全年))"
+    r"|(?P<yo>\d{4})年(?![\d-])"
+)
+_SKIP_NAME_RE = re.compile(r"项目|总投资|计划投资|融资|补助|奖励|慰问|资助|救助|帮扶|授信|贷款|债务|拨付|争取|投入(?!产)")
+_CLAUSE_SPLIT_RE = re.compile(r"[,,;;:。!?]")
+
+
+def _period(sentence: str, upto: int, year: int | None) -> str | None:
+    """The last period expression before `upto` in the sentence, resolved against `year`."""
+    period = str(year) if year else None
+    for m in _PERIOD_RE.finditer(sentence, 0, upto):
+        y = int(m.group("y") or m.group("yo") or 0) or year
+        if y is None:
+            continue
+        if m.group("m1"):
+            a, b = int(m.group("m1")), int(m.group("m2"))
+            if 1 <= a <= b <= 12:
+                period = f"{y}-{a:02d}..{y}-{b:02d}"
+        elif m.group("h"):
+            period = f"{y}-H1" if m.group("h") == "上半年" else f"{y}-H2"
+        elif m.group("q"):
+            period = f"{y}-01..{y}-09" if m.group("q") == "前三季度" else f"{y}-01..{y}-03"
+        else:
+            period = str(y)
+    return period
+
+
+def _clause_start(s: str, i: int) -> int:
+    k = i
+    while k > 0 and not _CLAUSE_SPLIT_RE.match(s[k - 1]):
+        k -= 1
+    return k
+
+
+def _name_before(s: str, end: int) -> tuple[str | None, str | None, int]:
+    """Indicator name ending at `end` (after dropping connectors) → (name, modifier, start)."""
+    start = _clause_start(s, end)
+    phrase = s[start:end]
+    modifier = None
+    cm = _CONNECT_RE.search(phrase)
+    if cm:
+        modifier = next((w for w in _MODIFIER_WORDS if w in cm.group(0)), None)
+        phrase = phrase[: cm.start()]
+    if not _HEAD_END_RE.search(phrase):
+        return None, modifier, start
+    phrase = phrase.rsplit("的", 1)[-1]
+    m = _NAME_CHARS_RE.search(phrase)
+    if not m:
+        return None, modifier, start
+    raw = m.group(0)
+    vs = _VERB_SPLIT_RE.match(raw)
+    if vs and len(raw) - vs.end() >= 2:
+        raw = raw[vs.end():]
+    name = _INNER_FILLER_RE.sub("", _FILLERS_RE.sub("", raw))
+    # keep the last 16 characters: long runs are preambles, not names
+    name = name[-16:]
+    if len(name) < 2 or _SKIP_NAME_RE.search(name):
+        return None, modifier, start
+    if len(name) < 4 and indicator_concept(name) is None:
+        return None, modifier, start  # a bare head word (投资, 资金) is a single project's figure
+    return name, modifier, start + m.start()
+
+
+def _kind(doc: Document, pos: int, clause: str) -> tuple[str, int | None]:
+    sec = doc.section_at(pos)
+    year = sec.year if sec else doc.meta.report_year
+    if sec and sec.kind == "plan":
+        return "target", year
+    if re.search(r"力争|确保|预期目标|目标为", clause) and not re.search(r"完成|实现|预计", clause):
+        return "target", year
+    return "actual", year
+
+
+@component("indicators", "1.0", produces=("indicators",))
+def extract_indicators(doc: Document, ex: Extraction, stamp: str) -> None:
+    seen: set[tuple] = set()
+    for sent in doc.sentences:
+        used: list[tuple[int, int]] = []
+        _amounts(doc, ex, sent, stamp, seen, used)
+        _growth_only(doc, ex, sent, stamp, seen, used)
+
+
+def _add(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen: set[tuple], ind: Indicator,
+         a: int, b: int) -> None:
+    key = (ind.name, ind.value, ind.unit, ind.period, ind.growth_pct, ind.kind)
+    if key in seen:
+        return
+    seen.add(key)
+    ind.prov = doc.provenance(sent.start + a, sent.start + b, stamp, sent)
+    ex.indicators.append(ind)
+
+
+def _amounts(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen: set[tuple],
+             used: list[tuple[int, int]]) -> None:
+    s = sent.text
+    last_name = None
+    for m in AMOUNT_RE.finditer(s):
+        unit = m.group("u")
+        if unit == "个百分点":
+            continue
+        name, modifier, nstart = _name_before(s, m.start())
+        if name is None:
+            clause = s[_clause_start(s, m.start()): m.start()]
+            qual = re.sub(r"^其中|完成|实现|为|达$", "", clause)
+            if (last_name and unit != "%" and "其中" in clause and 2 <= len(qual) <= 6
+                    and re.fullmatch(r"[\u4e00-\u9fff]+", qual) and "增" not in qual):
+                name, nstart = qual + last_name, _clause_start(s, m.start())
+            else:
+                continue
+        if unit in ("%",) and not re.search(r"率|占比|比重|涨幅|价格|增长|增速", name):
+            continue
+        last_name = re.sub(r"^.*?(?=[^\u4e00-\u9fff]|$)", "", name) or name
+        after = s[m.end(): m.end() + 40]
+        g = _GROWTH_AFTER_RE.match(after)
+        growth = None
+        end = m.end()
+        if g:
+            growth = float(g.group("g")) * (-1 if g.group("dir") in ("下降", "减少", "回落") else 1)
+            end = m.end() + g.end()
+            used.append((m.end(), end))
+        mod = modifier or m.group("suffix") or ("余" if m.group("approx") else None)
+        if mod in ("超", "以上") and re.search(r"\d+个(?:村|社区)", s[_clause_start(s, m.start()): m.start()]):
+            continue  # 5个村经营性收入超50万元: a per-village threshold, not a town statistic
+        if mod == "以下":
+            mod = "以内"
+        clause = s[_clause_start(s, m.start()): end]
+        kind, year = _kind(doc, sent.start + m.start(), clause)
+        value = as_number(m.group("v"))
+        normalized, base = parse_amount(m.group("v"), unit)
+        high = float(m.group("v2")) if m.group("v2") else None
+        ind = Indicator(name=name, concept=indicator_concept(name), value=value, unit=unit,
+                        period=_period(s, nstart, year), growth_pct=growth, kind=kind, modifier=mod,
+                        value_high=high, normalized=normalized, normalized_unit=base)
+        _add(doc, ex, sent, stamp, seen, ind, nstart, end)
+
+
+def _growth_only(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen: set[tuple],
+                 used: list[tuple[int, int]]) -> None:
+    s = sent.text
+    for m in _GROWTH_ONLY_RE.finditer(s):
+        if any(a <= m.start("g") < b for a, b in used):
+            continue
+        names_text = m.group("names")
+        cs = _clause_start(s, m.start("names"))
+        names_text = s[max(cs, m.start("names")): m.end("names")]
+        offset = max(cs, m.start("names"))
+        # The phrase must not hold an amount (then the growth belongs to that amount).
+        if re.search(r"\d", names_text):
+            continue
+        parts = [p for p in re.split(r"[、和及]", names_text) if p]
+        values = re.findall(NUM, m.group("g"))
+        names: list[tuple[str, int]] = []
+        pos = offset
+        for p in parts:
+            nm, _, _ = _name_before(p + "", len(p))
+            if nm:
+                names.append((nm, pos))
+            pos += len(p) + 1
+        if not names:
+            continue
+        if len(values) > 1 and len(values) != len(names):
+            continue
+        kind, year = _kind(doc, sent.start + m.start(), s[cs: m.end()])
+        mod = m.group("mod")
+        pre = s[cs: m.start("dir")]
+        for w in ("力争", "确保"):
+            if w in pre and mod is None:
+                mod = None  # 力争 alone before a growth rate marks the target, not a modifier
+        sign = -1 if m.group("dir") == "下降" else 1
+        for k, (nm, npos) in enumerate(names):
+            g = float(values[k] if len(values) > 1 else values[0]) * sign
+            ind = Indicator(name=nm, concept=indicator_concept(nm), value=None, unit=None,
+                            period=_period(s, npos, year), growth_pct=g, kind=kind, modifier=mod)
+            _add(doc, ex, sent, stamp, seen, ind, npos, m.end())

@@ -1,0 +1,103 @@
+"""Shared word lists for name boundaries: where an organisation or project name starts.
+
+Reports run names into the verbs before them (成功与山西中兴…, 促成鑫腾环保落户…); cutting at
+the last boundary word or punctuation is a cheap, general left boundary.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+def _alternation(words: str) -> str:
+    """Longest first, no empty alternative (an empty one would match everywhere)."""
+    return "|".join(sorted({w for w in words.split("|") if w}, key=len, reverse=True))
+
+BOUNDARY_WORDS = (
+    "与|和|及|同|对|为|帮助|协助|完成|支持|促成|培育|引进|引导|推动|服务|签约|签订|落户|成功|指导|组织|依托|通过|由|在|将|把|被|"
+    "等|的|了|新增|新建|扩建|续建|投资|入驻|加快|全力|积极|推进|协调|联合|携手|共建|做大|做强|扶持|鼓励|实现|包括|如|其中|打造|"
+    "启动|开工|建成|建设|实施|争取|谋划|招引|洽谈|对接|走访|帮扶|助力|服务好|抓好|抓实|完善|提升|配合|保障|确保|力争|全面|"
+    "有序|顺利|稳步|加速|加紧|持续|深入|大力|着力|重点|主要|包括|新|以|从|向|是|有|获|获评|成为|作为|助推|带动|依靠|利用|"
+    "开展|举办|召开|参加|赴|前往|邀请|接待|考察|拜访|走进|进驻|实施了|推进了|完成了|建成了|成立|组建|注册|设立|"
+    "一是|二是|三是|四是|五是|六是|七是|八是|九是|十是|已|正在|即将|全镇|我镇|本镇|全乡|积极|至|获评|入选|入围|紧盯|"
+)
+# Verbs and function words that precede a project name; words that also occur inside project
+# names (提升, 建设, 改造, 新) are deliberately absent.
+PROJECT_BOUNDARY_WORDS = (
+    "推进|实施|启动|开工|建成|完成|加快|谋划|签约|引进|落地|落户|争取|招引|新建|续建|全力|积极|着力|做好|抓好|加速|开展|"
+    "实现|确保|力争|其中|包括|以及|和|与|及|等|的|是|为|对|在|将|把|成功|全面|有序|顺利|稳步|深入|大力|重点|主要|助推|带动|"
+    "一是|二是|三是|四是|五是|六是|七是|八是|九是|十是|已|正在|即将|投资|总投资|计划投资|申报|储备|对接|洽谈|包装|策划|"
+    "做优|做强|做大|聚焦|围绕|依托|通过|利用|了|获批|获得|入选|列入|纳入|成为|作为|加紧|加大|组织|配合|协助|服务|保障"
+)
+_PROJECT_BOUNDARY_RE = re.compile(
+    rf"(?:[^\u4e00-\u9fffA-Za-z0-9()（）+\-·]|{_alternation(PROJECT_BOUNDARY_WORDS)})")
+
+
+
+_BOUNDARY_RE = re.compile(rf"(?:[^\u4e00-\u9fffA-Za-z0-9()（）+\-]|{_alternation(BOUNDARY_WORDS)})")
+
+
+def cut_left(phrase: str, project: bool = False, min_len: int = 2) -> str:
+    """Drop everything up to the last boundary word or punctuation in `phrase`.
+
+    If that leaves fewer than `min_len` characters the boundary was part of the name (和泰船舶,
+    新煌公司), so the previous boundary is used instead.
+    """
+    ends = [0]
+    for m in (_PROJECT_BOUNDARY_RE if project else _BOUNDARY_RE).finditer(phrase):
+        ends.append(m.end())
+    for end in reversed(ends):
+        if len(phrase) - end >= min_len:
+            return phrase[end:]
+    return phrase[ends[-1]:]
+
+
+@lru_cache(maxsize=1)
+def word_tags() -> dict[str, str]:
+    """jieba's part-of-speech tag per dictionary word (v verb, n noun, ns place, nr person…)."""
+    import jieba.posseg
+
+    common_words()
+    return jieba.posseg.dt.word_tag_tab
+
+
+def is_brand(w: str) -> bool:
+    """A plausible enterprise brand: not a dictionary verb, adverb or function word."""
+    tag = word_tags().get(w)
+    if tag is None:
+        return not any(word_tags().get(w[i:i + 2], "n")[0] in "vdpcurqa" for i in range(len(w) - 1))
+    return tag in ("nz", "nr", "ns", "nt", "nrt", "nrfg")
+
+
+@lru_cache(maxsize=1)
+def common_words() -> dict[str, int]:
+    """jieba's dictionary frequencies: a brand (宁兴) is rare, a common word (生态, 传统) is not."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ
+
+
+def is_common_word(w: str, threshold: int = 200) -> bool:
+    return common_words().get(w, 0) >= threshold
+
+
+def strip_function_words(name: str) -> str:
+    """Drop leading verbs, adverbs, numerals and function words by jieba's dictionary tags.
+
+    Reports glue verbs to names (推动南通科创项目, 优选科创项目); cutting them by part of speech
+    generalizes where a list of boundary words cannot.
+    """
+    import rjieba
+
+    tokens = rjieba.cut(name, hmm=False)
+    tags = word_tags()
+    k = 0
+    while k < len(tokens) - 1:
+        tag = tags.get(tokens[k])
+        if tag is None or tag in ("nz", "nr", "ns", "nt", "nrt", "nrfg") or tag[0] not in "vdpcurqmf":
+            break
+        k += 1
+    return "".join(tokens[k:])

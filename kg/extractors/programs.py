@@ -1,0 +1,158 @@
+"""Named programs and political formulas (GUIDELINES §6).
+
+Candidates: (1) quoted names “…”, scored by shape and context — a program suffix inside the
+quotes (行动/工程/计划/年/制…), a program word right after them (“三服务”活动), a numeral-led
+campaign shape (三服务, 五水共治), a program verb before them (践行/实施/开展…); descriptive
+phrases, slogans with clauses and honour titles score low; (2) well-known initiatives from the
+shipped dictionary, even unquoted; (3) named plans written out in full (…三年行动计划).
+Quoted national formulas (两个维护) go to political_formulas. A 名词解释 glossary entry
+(1.“三重一大”: …) gives its program a definition.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.document import Document
+from kg.extractors import component
+from kg.extractors.lexicon import is_common_word, strip_function_words
+from kg.model import Extraction, Formula, Program
+from kg.vocab import formulas, known_programs
+
+QUOTE_RE = re.compile(r"[“\"「『]([^“”\"「」『』\n]{2,48})[”\"」』]")
+IN_SUFFIX = ("行动", "工程", "计划", "战略", "改革", "机制", "活动", "制度", "模式", "攻坚", "攻坚战", "专项行动", "革命",
+             "运动", "提升年", "突破年", "建设年", "巩固年", "强化年", "跨越年", "招商", "试点", "规划", "普法", "长制",
+             "一件事", "创建", "工作法", "体系", "行动计划", "工作体系", "英才", "人才计划", "大比武", "清单", "网格")
+AFTER_WORDS = ("活动", "行动", "改革", "工程", "战略", "机制", "工作法", "模式", "计划", "攻坚战", "攻坚", "专项行动", "品牌",
+               "创建", "试点", "制度", "工作机制", "主题教育", "三年行动", "行动计划", "专项整治", "体系", "工作体系",
+               "理念", "大走访", "系列活动", "经验", "战役", "会战", "规划", "工作法", "人才")
+VERBS = ("践行", "推进", "实施", "开展", "深化", "落实", "推行", "创建", "争创", "打造", "启动", "推动", "围绕", "紧扣",
+         "聚焦", "坚持", "持续", "抓好", "以", "深入", "全面", "扎实", "开展了", "贯彻", "组织", "做好", "强化", "探索", "建立",
+         "实行", "完善", "健全", "深入推进", "扎实推进", "全力推进", "大力实施")
+NUMERAL_RE = re.compile(r"^[一二三四五六七八九十百千万两双多\d]+[\u4e00-\u9fff+]")
+NOT_PROGRAM_RE = re.compile(r"的$|^[的了和与]|[,。!?;:]|精神$|思想$|讲话|指示|重要论述|新发展理念|高质量发展$|新发展格局")
+PLAN_NAME_RE = re.compile(r"[\u4e00-\u9fff“”0-9+]{2,16}?(?:三年行动计划|五年行动计划|行动计划|倍增计划|成长计划|三年行动方案|行动方案|"
+                          r"发展规划|概念规划|协同规划|攻坚行动|专项行动|提升行动|百日行动|清洁行动|民心行动|强链行动|"
+                          r"攻坚战|培育试点)")
+PLAN_STOP_RE = re.compile(r".*(?:落实|实施|推进|编制|制定|出台|启动|完成|开展|深化|执行|印发|围绕|按照|根据|以|的|和|及|与|、)")
+STANCE_PLAN_RE = re.compile(r"将|要|计划|力争|谋划|着力|确保|加快|争取")
+GLOSSARY_RE = re.compile(r"(?:^|\n)\s*\d+[.、]\s*“([^”]{2,20})”[::]([^\n]{4,300})")
+
+
+def _score(text: str, inner: str, a: int, b: int) -> int:
+    """Evidence that the quoted string text[a:b] (content `inner`) names a program."""
+    if NOT_PROGRAM_RE.search(inner) or len(inner) > 20 or re.fullmatch(r"十[一二三四五六七八九]五", inner):
+        return -9
+    after = text[b: b + 6]
+    before = text[max(0, a - 6): a]
+    score = 0
+    if inner.endswith(IN_SUFFIX):
+        score += 2
+    if after.startswith(AFTER_WORDS) or re.match(r"^等(?:工作)?(?:机制|活动|行动|模式|工程)", after):
+        score += 2
+    if NUMERAL_RE.match(inner) and len(inner) <= 9:
+        score += 1
+    if before.endswith(VERBS):
+        score += 1
+    if re.match(r"^[”\"]?[“\"]", after) or re.search(r"[”\"]$", before):
+        score += 1  # adjacent quoted names: a list of campaigns (“一把手招商”“乡贤招商”)
+    if "+" in inner:
+        score += 1
+    if re.match(r"^(?:平安|法治|美丽|数字|智慧|健康|幸福|文明|清廉|生态|活力|品质)[\u4e00-\u9fff]{2,3}$", inner):
+        score += 1  # 平安新杭, 法治店口: a town-branded campaign
+    if is_common_word(inner, 20) or len(inner) <= 2:
+        score -= 2  # a dictionary word in quotes is descriptive (“家门口”, “一条龙”, “店小二”)
+    if "、" in inner or re.search(r"为王|都是|就是|才是", inner):
+        score -= 2
+    if re.search(r"[要不没无]", inner) and not inner.endswith(IN_SUFFIX):
+        score -= 2  # 疫情要防住… : a slogan
+    if re.match(r"^(?:全国|全省|省级|国家级|市级)?[\u4e00-\u9fff]{0,6}(?:强镇|示范镇|名镇|先进|优秀|标兵|单位|之乡|称号)$", inner):
+        score -= 3  # honour title
+    if after.startswith(("称号", "荣誉", "奖")):
+        score -= 3
+    return score
+
+
+def _canonical(inner: str) -> str:
+    kp = known_programs()
+    return kp.get(inner, inner)
+
+
+def _split_list(inner: str) -> list[str]:
+    """A quoted list splits when each element is a complete campaign (…年、…年)."""
+    parts = [p for p in re.split(r"[、,]", inner) if p]
+    if len(parts) > 1 and all(len(p) >= 4 and p.endswith(IN_SUFFIX) for p in parts):
+        return parts
+    return [inner]
+
+
+@component("programs", "1.0", produces=("programs", "political_formulas"))
+def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
+    text = doc.text
+    seen: dict[str, Program] = {}
+    fseen: set[str] = set()
+    form = formulas()
+
+    def add(name: str, a: int, b: int, surface: str) -> None:
+        if name in form:
+            if name not in fseen:
+                fseen.add(name)
+                ex.formulas.append(Formula(name, doc.provenance(a, b, stamp)))
+            return
+        canon = _canonical(name)
+        if canon in seen:
+            return
+        sec = doc.section_at(a)
+        sent = doc.sentence_at(a)
+        stance = "planned" if sec and sec.kind == "plan" else "implemented"
+        if stance == "implemented" and sent and STANCE_PLAN_RE.search(sent.text[: a - sent.start]) and sec is None:
+            stance = "planned"
+        p = Program(canon, surface, stance, [], None, doc.provenance(a, b, stamp))
+        seen[canon] = p
+        ex.programs.append(p)
+
+    for m in QUOTE_RE.finditer(text, doc.body_start, doc.body_end):
+        inner = m.group(1).strip()
+        a, b = m.span()
+        if inner in form:
+            add(inner, a, b, inner)
+            continue
+        if inner in known_programs():
+            add(inner, a, b, inner)
+            continue
+        parts = _split_list(inner)
+        off = m.start(1)
+        for part in parts:
+            k = inner.find(part)
+            pa, pb = (a, b) if len(parts) == 1 else (off + k, off + k + len(part))
+            if _score(text, part, pa, pb) < 1 + (len(parts) == 1 and not part.endswith(IN_SUFFIX)):
+                continue
+            add(part, off + k, off + k + len(part), part)
+
+    # well-known initiatives, quoted or not
+    kp = known_programs()
+    if kp:
+        alt = "|".join(sorted(map(re.escape, kp), key=len, reverse=True))
+        for m in re.finditer(alt, text[doc.body_start: doc.body_end]):
+            a = doc.body_start + m.start()
+            add(m.group(0), a, a + len(m.group(0)), m.group(0))
+
+    # named plans written in full: 数字经济五年倍增计划, 与杭同城三年行动计划
+    for m in PLAN_NAME_RE.finditer(text, doc.body_start, doc.body_end):
+        name = m.group(0)
+        cut = PLAN_STOP_RE.match(name)
+        start = m.start() + (cut.end() if cut else 0)
+        name = strip_function_words(text[start: m.end()].replace("“", "").replace("”", ""))
+        start = m.end() - len(name)
+        if len(name) >= 5 and not name.startswith(("年", "的")) and not is_common_word(name, 1):
+            add(name, start, m.end(), name)
+
+    _glossary(doc, seen)
+
+
+def _glossary(doc: Document, programs: dict[str, Program]) -> None:
+    """名词解释: numbered “term”: definition lines after the body's end or in an appendix."""
+    for m in GLOSSARY_RE.finditer(doc.text):
+        term = _canonical(m.group(1).strip())
+        if term in programs and programs[term].definition is None:
+            programs[term].definition = m.group(2).strip()

@@ -1,0 +1,119 @@
+"""Named projects and engineering works (GUIDELINES §5), with investment, status and place.
+
+Cues: a name ending in 项目/工程 (left boundary at the last verb or punctuation); named roads,
+bridges and parks in a clause that builds them (新建/改造/开工/建成…); lists closed by 等项目.
+Generic categories (高标准农田建设, 重点项目, 民生工程) are not projects. Investment counts only
+in the same clause (总投资58亿元…); status from the clause's verbs, or 计划 in a plan section.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.document import Document
+from kg.extractors import component
+from kg.extractors.lexicon import cut_left, is_common_word, strip_function_words
+from kg.extractors.numbers import parse_amount
+from kg.model import Extraction, Project
+from kg.vocab import known_programs
+
+NAME_CHARS = r"[\u4e00-\u9fffA-Za-z0-9()+\-·]"
+ANCHOR_RE = re.compile(rf"{NAME_CHARS}{{2,30}}?(?:项目|工程)(?![\u4e00-\u9fff]{{0,2}}(?:建设|管理|审批|招标|谋划|储备))")
+FACILITY_RE = re.compile(
+    rf"{NAME_CHARS}{{2,18}}?(?:产业园|工业园|创业园|孵化园|科技园|物流园|园区|综合体|生产线|公寓|酒店|水厂|广场|"
+    r"园(?=\(?[一二三四五六七八九十]期)|佳园|佳苑|基地|纪念馆|展览馆|港区|隧道|高铁|铁路|机场|高速)(?:\([一二三四五六七八九十]期\)|[一二三四五六七八九十]期)?"
+)
+ROAD_RE = re.compile(r"(?<=[、,,:;。和及与])([\u4e00-\u9fffA-Z0-9]{1,10}?(?:大道|大桥|公路|路|桥))(?=[、,,;。和及与(等]|改造|建设|新建|延伸|工程)")
+ROAD_REJECT_RE = re.compile(r"思路|道路$|网路|线路|出路|路径|门路|之路|新路|老路|马路$|水路|陆路|^[一二三四五六七八九十]|^\d+条")
+LIST_RE = re.compile(r"((?:[\u4e00-\u9fffA-Za-z0-9]{2,12}、){1,12}[\u4e00-\u9fffA-Za-z0-9]{2,12})等(?:\d+个)?(?:一批)?项目")
+BUILD_RE = re.compile(r"新建|建成|改造|改建|开工|完工|竣工|通车|延伸|拓宽|修复|白改黑|刷黑|硬化|在建|续建|投运|投产|启用|建设|"
+                      r"落户|签约|推进|实施|开业|提升|动工|重建|规划建设")
+GENERIC_RE = re.compile(
+    r"^(?:重点|重大|亿元|产业|工业|招商|在建|新建|续建|民生|省级|市级|县级|各类|一批|这些|该|其他|相关|所有|全部|已建|拟建|"
+    r"基础设施|惠民|民心|实事|系统|农业|水利|交通|城建|技改|签约|开工|竣工|投产|政府投资|社会投资|\d+个|个|类|大|小|新|老|好|"
+    r"高标准农田|农田|绿化|亮化|美化|硬化|道路|公路|村庄|河道|管网|污水|安全|扶贫|帮扶|示范|试点|储备|招引|引进|建设|服务|"
+    r"文化|生态|环境|乡村|振兴|提升|改造|整治|升级|专项|配套|重点工程|十大|百项|千项|万项)+$")
+REJECT_RE = re.compile(r"^(?!\d{4}年|年产)[年月日个家项亩万亿元%\d]|项目[为是]|^[的了和与并超谈每]|等$|[,、;:。]|审批|资金|申报|管理$|工作$|制度|机制|"
+                       r"^(?:一批|优质|重要|重大|研发|全年|大抓|相关|多渠道|用于|推动|整合|获取|优选|新增|做实|每周|提档|整治提升)"
+                       r"|(?:内资|外资|科创类?|产业|重特大|战略性|优质|民生|工业|农业农村)(?:项目|工程)$|亿元")
+INVEST_RE = re.compile(r"(?:总投资|计划投资|投资|投入|总投入|估算投资)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)")
+STATUS = (("签约", "签约"), ("开工", "开工"), ("动工", "开工"), ("投产", "投产"), ("建成", "建成"), ("竣工", "建成"),
+          ("完工", "建成"), ("投运", "建成"), ("通车", "建成"), ("在建", "在建"), ("续建", "在建"), ("推进", "在建"))
+VILLAGE_RE = re.compile(r"([\u4e00-\u9fff]{2,4}村)(?![民委级庄])")
+
+
+def _clean(name: str) -> str:
+    name = strip_function_words(cut_left(name, project=True))
+    name = re.sub(r"^(?:年度|年)", "", name)
+    return name
+
+
+def _is_named(name: str, suffix_len: int) -> bool:
+    core = name[:-suffix_len] if suffix_len else name
+    if len(name) < 3 or len(core) < 2 or REJECT_RE.search(name):
+        return False
+    return not GENERIC_RE.match(core)
+
+
+@component("projects", "1.0", produces=("projects",))
+def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
+    text, lo, hi = doc.text, doc.body_start, doc.body_end
+    found: dict[str, Project] = {}
+
+    def add(name: str, a: int) -> None:
+        if name in known_programs() or name in found or any(name in other and name != other for other in found):
+            return
+        for other in list(found):  # a longer name for the same work replaces the shorter one
+            if other in name:
+                del found[other]
+        b = a + len(name)
+        sent = doc.sentence_at(a)
+        clause_lo = max(sent.start if sent else lo, a - 30)
+        cl = text[clause_lo: min(b + 30, sent.end if sent else hi)]
+        clause = re.split(r"[;。]", cl)[0] if cl else ""
+        inv = INVEST_RE.search(clause)
+        value = unit = yuan = None
+        if inv:
+            value = float(inv.group(1))
+            value = int(value) if value.is_integer() else value
+            unit = inv.group(2) if inv.group(2).endswith("元") else inv.group(2) + "元"
+            yuan = parse_amount(str(value), unit)[0]
+        sec = doc.section_at(a)
+        status = next((s for w, s in STATUS if w in clause), None)
+        if sec and sec.kind == "plan" and status in (None, "在建"):
+            status = "计划"
+        village = VILLAGE_RE.search(text[clause_lo:a])
+        found[name] = Project(name, value, unit, yuan, status, village.group(1) if village else None,
+                              prov=doc.provenance(a, b, stamp))
+
+    for m in ANCHOR_RE.finditer(text, lo, hi):
+        raw = m.group(0)
+        name = _clean(raw)
+        suffix = 2
+        if _is_named(name, suffix):
+            add(name, m.end() - len(name))
+    for m in FACILITY_RE.finditer(text, lo, hi):
+        sent = doc.sentence_at(m.start())
+        clause = text[max(sent.start if sent else lo, m.start() - 25): m.end() + 15]
+        if not BUILD_RE.search(clause):
+            continue
+        name = _clean(m.group(0))
+        if _is_named(name, 0) and not GENERIC_RE.match(re.sub(r"[路桥线园区]+$", "", name) or "x"):
+            add(name, m.end() - len(name))
+    for m in ROAD_RE.finditer(text, lo, hi):
+        name = strip_function_words(cut_left(m.group(1), project=True))
+        sent = doc.sentence_at(m.start())
+        clause = text[max(sent.start if sent else lo, m.start() - 30): m.end() + 20]
+        if ROAD_REJECT_RE.search(name) or len(name) < 3 or is_common_word(name) or not BUILD_RE.search(clause):
+            continue
+        add(name, m.end(1) - len(name))
+    for m in LIST_RE.finditer(text, lo, hi):
+        items = m.group(1).split("、")
+        items[0] = cut_left(items[0], project=True)
+        pos = m.start(1)
+        for item in items:
+            pos = text.find(item, pos)
+            if len(item) >= 2 and not GENERIC_RE.match(item):
+                add(item + "项目", pos) if not item.endswith(("项目", "工程")) else add(item, pos)
+            pos += len(item)
+    ex.projects.extend(found.values())

@@ -1,0 +1,161 @@
+"""The property-graph view of resolved extractions: labelled nodes and typed, provenanced edges.
+
+This is the single model that every store and view consumes: LadybugDB and Bolt servers load it
+as is, the RDF mapping (`kg.rdf`) turns it into quads under the ontology, and `kg.viz` draws it.
+Node ids are deterministic (division codes, canonical names, content hashes), so rebuilding or
+loading twice never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg.model import Extraction, Government, Provenance
+
+# Node labels and edge types; kept here so stores, queries and docs share one vocabulary.
+LABELS = ("Report", "Town", "Government", "Program", "Project", "Company", "Indicator", "Observation")
+EDGE_TYPES = {
+    "ABOUT": ("Report", "Town"),
+    "SUBORDINATE_TO": ("Town", "Government"),
+    "PART_OF": ("Government", "Government"),
+    "IMPLEMENTS": ("Town", "Program"),
+    "HAS_PROJECT": ("Town", "Project"),
+    "UNDER_PROGRAM": ("Project", "Program"),
+    "INVOLVES": ("Project", "Company"),
+    "HOSTS": ("Town", "Company"),
+    "REPORTS": ("Town", "Observation"),
+    "MEASURES": ("Observation", "Indicator"),
+    "FROM_REPORT": ("Observation", "Report"),
+}
+
+
+@dataclass(slots=True)
+class Node:
+    id: str
+    label: str
+    props: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Edge:
+    src: str
+    type: str
+    dst: str
+    props: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Identity of an edge: endpoints, type and the report it was read from."""
+        return (self.src, self.type, self.dst, str(self.props.get("report", "")))
+
+
+@dataclass(slots=True)
+class PropertyGraph:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: dict[tuple[str, str, str, str], Edge] = field(default_factory=dict)
+
+    def add_node(self, node_id: str, label: str, **props: Any) -> str:
+        existing = self.nodes.get(node_id)
+        clean = {k: v for k, v in props.items() if v is not None}
+        if existing is None:
+            self.nodes[node_id] = Node(node_id, label, clean)
+        else:  # first writer wins per property; later reports only fill gaps
+            for k, v in clean.items():
+                existing.props.setdefault(k, v)
+        return node_id
+
+    def add_edge(self, src: str, type_: str, dst: str, **props: Any) -> None:
+        edge = Edge(src, type_, dst, {k: v for k, v in props.items() if v is not None})
+        self.edges.setdefault(edge.key, edge)
+
+    def by_label(self, label: str) -> list[Node]:
+        return [n for n in self.nodes.values() if n.label == label]
+
+    def merge(self, other: PropertyGraph) -> None:
+        for n in other.nodes.values():
+            self.add_node(n.id, n.label, **n.props)
+        for e in other.edges.values():
+            self.edges.setdefault(e.key, e)
+
+
+def short_hash(*parts: object, n: int = 16) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:n]
+
+
+def report_id(sha256: str) -> str:
+    return f"report:{sha256[:16]}"
+
+
+def gov_id(g: Government) -> str:
+    return f"gov:{g.code}" if g.code else f"gov:{g.level}:{g.name}"
+
+
+def town_id(town: Government, superiors: list[Government]) -> str:
+    """Town ids use the county code when known, because town names repeat across China."""
+    county = next((s for s in superiors if s.level in ("县", "区", "市") and s.code), None)
+    if county is not None:
+        return f"town:{county.code}:{town.name}"
+    return f"town:{town.name}"
+
+
+def _prov_props(p: Provenance | None, rid: str) -> dict[str, Any]:
+    if p is None:
+        return {"report": rid}
+    return {"report": rid, "file": p.file, "start": p.start, "end": p.end, "quote": p.quote,
+            "sentence": p.sentence, "extractor": p.extractor}
+
+
+def build_graph(extractions: Iterable[Extraction]) -> PropertyGraph:
+    """Turn resolved extractions into one property graph (pure function, deterministic order)."""
+    g = PropertyGraph()
+    for ex in extractions:
+        add_extraction(g, ex)
+    return g
+
+
+def add_extraction(g: PropertyGraph, ex: Extraction) -> None:
+    m = ex.meta
+    rid = g.add_node(report_id(m.sha256), "Report", file=m.file, sha256=m.sha256, title=m.title,
+                     year=m.report_year, date=m.date, session=m.session, speaker=m.speaker)
+    if ex.town is None or not ex.town.name:
+        return
+    tid = g.add_node(town_id(ex.town, ex.superiors), "Town", name=ex.town.name, level=ex.town.level)
+    g.add_edge(rid, "ABOUT", tid)
+    named = [s for s in ex.superiors if s.name]
+    for s in named:
+        g.add_node(gov_id(s), "Government", name=s.name, level=s.level, code=s.code)
+    if named:
+        g.add_edge(tid, "SUBORDINATE_TO", gov_id(named[0]), report=rid, level=named[0].level)
+        for lower, upper in zip(named, named[1:], strict=False):
+            g.add_edge(gov_id(lower), "PART_OF", gov_id(upper))
+    for p in ex.programs:
+        pid = g.add_node(f"program:{p.name}", "Program", name=p.name, definition=p.definition)
+        g.add_edge(tid, "IMPLEMENTS", pid, stance=p.stance, surface=p.surface, **_prov_props(p.prov, rid))
+    for c in ex.companies:
+        cid = g.add_node(f"company:{c.name}", "Company", name=c.name, type=c.type,
+                         aliases="|".join(c.aliases) or None)
+        g.add_edge(tid, "HOSTS", cid, **_prov_props(c.prov, rid))
+    for pr in ex.projects:
+        pjid = g.add_node(f"project:{short_hash(tid, pr.name)}", "Project", name=pr.name,
+                          investment_value=pr.investment_value, investment_unit=pr.investment_unit,
+                          investment_yuan=pr.investment_yuan, status=pr.status, location=pr.location)
+        g.add_edge(tid, "HAS_PROJECT", pjid, **_prov_props(pr.prov, rid))
+        for prog in pr.programs:
+            g.add_edge(pjid, "UNDER_PROGRAM", f"program:{prog}", **_prov_props(pr.prov, rid))
+        for comp in pr.companies:
+            g.add_edge(pjid, "INVOLVES", f"company:{comp}", **_prov_props(pr.prov, rid))
+    for ind in ex.indicators:
+        concept = ind.concept or ind.name
+        iid = g.add_node(f"indicator:{concept}", "Indicator", name=concept)
+        start = ind.prov.start if ind.prov else 0
+        oid = g.add_node(f"obs:{short_hash(m.sha256, start, ind.name, ind.period, ind.kind)}", "Observation",
+                         name=ind.name, value=ind.value, unit=ind.unit, period=ind.period,
+                         growth_pct=ind.growth_pct, kind=ind.kind, modifier=ind.modifier,
+                         value_high=ind.value_high, normalized=ind.normalized,
+                         normalized_unit=ind.normalized_unit, **_prov_props(ind.prov, rid))
+        g.add_edge(tid, "REPORTS", oid, report=rid)
+        g.add_edge(oid, "MEASURES", iid, report=rid)
+        g.add_edge(oid, "FROM_REPORT", rid, report=rid)

@@ -1,0 +1,65 @@
+"""Resolve one report's raw extractions: aliases, and links between entities.
+
+Within a town, short company names are aliases of full ones when the full name starts with the
+short one's brand (华鑫公司 ≈ 华鑫冶金公司); a project is linked to programs named in its
+sentence or paragraph and to companies whose name it contains. Cross-report identity comes from
+canonical names (programs) and division codes (towns), assigned in `kg.graph`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.document import Document
+from kg.model import Extraction
+
+_CO_SUFFIX_RE = re.compile(r"(?:股份有限公司|有限公司|集团|公司)$")
+
+
+def _brand(name: str) -> str:
+    return _CO_SUFFIX_RE.sub("", name)
+
+
+def resolve_extraction(doc: Document, ex: Extraction) -> Extraction:
+    _merge_company_aliases(ex)
+    _link_projects(doc, ex)
+    return ex
+
+
+def _merge_company_aliases(ex: Extraction) -> None:
+    keep = []
+    for c in sorted(ex.companies, key=lambda c: -len(c.name)):
+        brand = _brand(c.name)
+        target = next((k for k in keep if k.name != c.name and len(brand) >= 2 and
+                       (_brand(k.name).startswith(brand) or brand in _brand(k.name))), None)
+        if target is not None:
+            target.aliases.append(c.name)
+        else:
+            keep.append(c)
+    order = {id(c): i for i, c in enumerate(ex.companies)}
+    ex.companies = sorted(keep, key=lambda c: order[id(c)])
+
+
+def _link_projects(doc: Document, ex: Extraction) -> None:
+    for pr in ex.projects:
+        if pr.prov is None:
+            continue
+        sent = doc.sentence_at(_norm_pos(doc, pr.prov.start))
+        if sent is None:
+            continue
+        para = [s for s in doc.sentences if s.paragraph == sent.paragraph]
+        span_text = "".join(s.text for s in para) if len(para) <= 12 else sent.text
+        for prog in ex.programs:
+            if prog.name in span_text or prog.surface in span_text:
+                pr.programs.append(prog.name)
+        for c in ex.companies:
+            names = [c.name, _brand(c.name), *c.aliases]
+            if any(n and len(n) >= 2 and n in pr.name for n in names) or c.name in sent.text and c.name in pr.name:
+                pr.companies.append(c.name)
+
+
+def _norm_pos(doc: Document, raw_pos: int) -> int:
+    """Normalized offset of the first character at or after a raw offset."""
+    import bisect
+
+    return min(bisect.bisect_left(doc.mapped.starts, raw_pos), max(0, len(doc.text) - 1))
