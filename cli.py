@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -26,6 +26,7 @@ from kg import __version__
 from kg.errors import Code, TownKGError
 
 F = TypeVar("F", bound=Callable[..., Any])
+SEEDS, BUILD = Path("seeds"), Path("build")
 
 app = typer.Typer(
     name="kg",
@@ -69,6 +70,10 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _bytes(mb: float) -> int:
+    return int(mb * 1024 * 1024)
+
+
 def _example(*lines: str) -> str:
     """Epilog shown under each command's --help; the suite checks every command has one."""
     return "[bold]Example[/bold]\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
@@ -96,7 +101,7 @@ def main(
 def build(
     paths: Annotated[list[Path] | None, typer.Argument(help="Report files or directories (default: seeds/).",
                                                        show_default=False)] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Build directory, replaced atomically.")] = Path("build"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build directory, replaced atomically.")] = BUILD,
     max_mb: Annotated[float, typer.Option("--max-mb", min=0.001, help="Skip files larger than this.")] = 20,
 ) -> None:
     """Build the graph stores and visualization from report files."""
@@ -116,7 +121,7 @@ def build(
                 tasks[stage] = bar.add_task(labels.get(stage, stage), total=total, item="")
             bar.update(tasks[stage], completed=done, total=total, item=Path(item).name if item else "")
 
-        result = run_build(paths or [Path("seeds")], out, progress=progress, max_bytes=int(max_mb * 1024 * 1024))
+        result = run_build(paths or [SEEDS], out, progress=progress, max_bytes=_bytes(max_mb))
     render(result.summary, Console(), err)
     if not result.built:
         n = len(result.failed)
@@ -130,7 +135,7 @@ def build(
 # ---------------------------------------------------------------- extract
 
 
-class ExtractFormat(str, Enum):
+class ExtractFormat(StrEnum):
     table = "table"
     json = "json"
     gold = "gold"
@@ -158,7 +163,8 @@ def _print_extraction(ex: Any, console: Console) -> None:
         ("Companies", ["name", "type", "quote"], [[c.name, c.type, quote(c)] for c in ex.companies]),
         ("Indicators", ["name", "value", "unit", "period", "growth %", "kind", "quote"],
          [[i.name, "" if i.value is None else f"{i.value:g}", i.unit or "", i.period or "",
-           "" if i.growth_pct is None else f"{i.growth_pct:g}", i.kind + (f" ({i.modifier})" if i.modifier else ""),
+           "" if i.growth_pct is None else f"{i.growth_pct:g}",
+           i.kind + (f" ({i.modifier})" if i.modifier else ""),
            quote(i)] for i in ex.indicators]),
     ]
     for title, cols, rows in sections:
@@ -181,7 +187,7 @@ def _lazy(module: str, issue: int) -> Any:
     except ModuleNotFoundError as e:
         if e.name != module:
             raise
-        raise TownKGError(Code.NOT_YET, f"{module} is not available yet (arrives with issue #{issue})") from None
+        raise TownKGError(Code.NOT_YET, f"{module} is not available yet (issue #{issue})") from None
 
 
 @app.command(epilog=_example("kg extract seeds/001_a58c2479b1a2dd6b.txt",
@@ -189,14 +195,15 @@ def _lazy(module: str, issue: int) -> Any:
 @guarded
 def extract(
     file: Annotated[Path, typer.Argument(help="One report file (.txt .html .pdf .docx).")],
-    fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="table for reading, json for the full "
-                                               "records, gold for the GUIDELINES shape with spans.")] = ExtractFormat.table,
+    fmt: Annotated[ExtractFormat, typer.Option(
+        "--format", "-f", help="table for reading, json for the full records, gold for the GUIDELINES shape "
+        "with spans.")] = ExtractFormat.table,
     max_mb: Annotated[float, typer.Option("--max-mb", min=0.001, help="Refuse files larger than this.")] = 20,
 ) -> None:
     """Extract one report and print what was found in it."""
     from kg.extract import extract_file
 
-    ex = extract_file(file, max_bytes=int(max_mb * 1024 * 1024))
+    ex = extract_file(file, max_bytes=_bytes(max_mb))
     if fmt is ExtractFormat.table:
         _print_extraction(ex, Console())
     elif fmt is ExtractFormat.json:
@@ -209,12 +216,13 @@ def extract(
 # ---------------------------------------------------------------- eval
 
 
-class TableJson(str, Enum):
+class TableJson(StrEnum):
     table = "table"
     json = "json"
 
 
-@app.command(name="eval", epilog=_example("kg eval tests/gold", "kg eval my-gold/ --raw my-reports/ --format json"))
+@app.command(name="eval",
+             epilog=_example("kg eval tests/gold", "kg eval my-gold/ --raw my-reports/ --format json"))
 @guarded
 def eval_(
     gold_dir: Annotated[Path, typer.Argument(help="Directory of gold JSON files (GUIDELINES §1).")],
@@ -256,7 +264,7 @@ def viz(
                                                  "superior (浙江, 浙江省, 舟山市).")] = None,
     program: Annotated[str | None, typer.Option(help="Only programs whose name contains this, and their "
                                                 "towns.")] = None,
-    build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = Path("build"),
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
 ) -> None:
     """Draw the town–program network as one self-contained HTML page."""
     from kg.build import load_extractions
@@ -264,7 +272,8 @@ def viz(
     from kg.viz import write_program_network
 
     graph = build_graph(load_extractions(build_dir))
-    path = write_program_network(graph, out or build_dir / "programs.html", province=province, program=program)
+    path = write_program_network(graph, out or build_dir / "programs.html", province=province,
+                                 program=program)
     typer.echo(f"Visualization: {path}")
 
 
@@ -299,7 +308,8 @@ def load(args: ArgsT = None) -> None:
 
 
 @app.command(context_settings=_PASS_THROUGH,
-             epilog=_example("kg export --format ttl --out townkg.ttl", "kg export --format graphml --out townkg.graphml"))
+             epilog=_example("kg export --format ttl --out townkg.ttl",
+                             "kg export --format graphml --out townkg.graphml"))
 @guarded
 def export(args: ArgsT = None) -> None:
     """Export as RDF, Neo4j CSV or GraphML (not yet: #4, #5)."""

@@ -2,11 +2,8 @@
 
 The library is the product and the `kg` command is a thin shell around it:
 
->>> from kg.build import build                 # doctest: +SKIP
->>> result = build([Path("seeds")], Path("build"))   # doctest: +SKIP
->>> from kg.extract import extract_file        # doctest: +SKIP
->>> extract_file("seeds/001_a58c2479b1a2dd6b.txt").town.name   # doctest: +SKIP
-'岱西镇'
+    from kg.build import build            # files/directories → a complete build directory
+    from kg.extract import extract_file   # one report → kg.model.Extraction
 
 Stages, one module (or subpackage) each, data flowing one way:
 read (`kg.read`) → normalize (`kg.normalize`, `kg.document`) → extract (`kg.extractors`) →

@@ -40,6 +40,7 @@ EXTRACTIONS = "extractions.jsonl"
 SUMMARY = "summary.json"
 VIZ = "programs.html"
 
+Failure = tuple[Path, str]  # (input path, one-line reason ending in its error code)
 # progress(stage, done, total, item): stage is "extract" (item = file), "store" (item = store name) or "viz".
 Progress = Callable[[str, int, int, str], None]
 
@@ -72,7 +73,7 @@ SINKS: dict[str, Callable[[Path], Sink]] = {"oxigraph": _oxigraph, "ladybug": _l
 class BuildResult:
     out: Path
     ok: list[Path] = field(default_factory=list)
-    failed: list[tuple[Path, str]] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
     extractions: list[Extraction] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
@@ -91,7 +92,7 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def expand_paths(paths: Iterable[Path], exclude: Sequence[Path] = ()) -> tuple[list[Path], list[tuple[Path, str]]]:
+def expand_paths(paths: Iterable[Path], exclude: Sequence[Path] = ()) -> tuple[list[Path], list[Failure]]:
     """Files to read, in a stable order: explicit files as given, directories walked sorted.
 
     Directories contribute only report formats (`SUFFIXES`) and skip hidden entries and `exclude`
@@ -101,7 +102,7 @@ def expand_paths(paths: Iterable[Path], exclude: Sequence[Path] = ()) -> tuple[l
     """
     skip = {p.resolve() for p in exclude}
     files: list[Path] = []
-    failed: list[tuple[Path, str]] = []
+    failed: list[Failure] = []
     seen: set[Path] = set()
 
     def add(p: Path) -> None:
@@ -117,7 +118,8 @@ def expand_paths(paths: Iterable[Path], exclude: Sequence[Path] = ()) -> tuple[l
         found = 0
         for dirpath, dirnames, filenames in os.walk(root):
             here = Path(dirpath)
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip)
+            dirnames[:] = sorted(d for d in dirnames
+                                 if not d.startswith(".") and (here / d).resolve() not in skip)
             for name in sorted(filenames):
                 if not name.startswith(".") and name.lower().endswith(SUFFIXES):
                     add(here / name)
@@ -156,7 +158,8 @@ def from_dict(cls: type[Any], data: dict[str, Any]) -> Any:
     Government(name='岱山县', level='县', code=None, invoked=False, prov=None)
     """
     hints = typing.get_type_hints(cls)
-    return cls(**{f.name: _coerce(hints[f.name], data[f.name]) for f in dataclasses.fields(cls) if f.name in data})
+    fields = [f.name for f in dataclasses.fields(cls) if f.name in data]
+    return cls(**{name: _coerce(hints[name], data[name]) for name in fields})
 
 
 def load_extractions(out: Path) -> list[Extraction]:

@@ -80,7 +80,7 @@ def summarize(extractions: Iterable[Extraction], failed: Sequence[tuple[Path | s
 
 
 def render(summary: dict[str, Any], console: Console, err_console: Console | None = None) -> None:
-    """Print the per-town table and store counts to `console`; failed files, one line each, to `err_console`."""
+    """Per-town table and store counts to `console`; failed files, one line each, to `err_console`."""
     t = summary["totals"]
     table = Table(title=f"TownKG build: {t['reports']} report(s), {t['towns']} town(s)",
                   caption="per town: distinct names; total: distinct entities in the graph")

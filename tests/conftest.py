@@ -37,16 +37,17 @@ TOWN_REPORT = """浙江省舟山市岱山县青溪镇2023年政府工作报告
 LEVELS = "县市省"
 
 
-def make_extraction(file: str, town: str = "青溪镇", superiors: tuple[str, ...] = ("岱山县", "舟山市", "浙江省"),
-                    year: int = 2023, programs: tuple[str, ...] = ("乡村振兴", "河长制")) -> Extraction:
+def make_extraction(file: str, town: str = "青溪镇",
+                    superiors: tuple[str, ...] = ("岱山县", "舟山市", "浙江省"), year: int = 2023,
+                    programs: tuple[str, ...] = ("乡村振兴", "河长制")) -> Extraction:
     """An Extraction as the extractor would return it, with provenance, built by hand."""
     sha = hashlib.sha256(f"{file}|{town}|{programs}".encode()).hexdigest()
 
     def prov(quote: str, start: int) -> Provenance:
         return Provenance(file, sha, start, start + len(quote), quote, f"……{quote}……", "test@1")
 
-    meta = ReportMeta(file=file, path=f"reports/{file}", sha256=sha, title=f"{town}{year}年政府工作报告", town=town,
-                      report_year=year, chars=500)
+    meta = ReportMeta(file=file, path=f"reports/{file}", sha256=sha, title=f"{town}{year}年政府工作报告",
+                      town=town, report_year=year, chars=500)
     return Extraction(
         meta=meta,
         town=Government(town, "镇", prov=prov(town, 0)),
@@ -55,8 +56,9 @@ def make_extraction(file: str, town: str = "青溪镇", superiors: tuple[str, ..
         projects=[Project(f"{town}大桥改建工程", 1.2, "亿元", 1.2e8, "在建", programs=list(programs[:1]),
                           companies=["海丰船舶"], prov=prov(f"{town}大桥改建工程", 60))],
         companies=[Company("海丰船舶", prov=prov("海丰船舶", 80))],
-        indicators=[Indicator("财政总收入", "财政总收入", 1.89, "亿元", str(year - 1), 12.0, normalized=1.89e8,
-                              normalized_unit="CNY", prov=prov("财政总收入1.89亿元", 100))],
+        indicators=[Indicator("财政总收入", "财政总收入", 1.89, "亿元", str(year - 1), 12.0,
+                              normalized=1.89e8, normalized_unit="CNY",
+                              prov=prov("财政总收入1.89亿元", 100))],
     )
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,8 @@ def test_expand_paths_sorted_filtered_and_explicit(tmp_path: Path) -> None:
     explicit = tmp_path / "explicit.rtf"
     files, failed = expand_paths([d, explicit, d / "b.txt", tmp_path / "empty"], exclude=[d / "build"])
     rel = [str(p.relative_to(tmp_path)) for p in files]
-    assert rel == ["in/a.HTML", "in/b.txt", "in/c.pdf", "in/d.docx", "in/e.htm", "in/sub/z.txt", "explicit.rtf"]
+    assert rel == ["in/a.HTML", "in/b.txt", "in/c.pdf", "in/d.docx", "in/e.htm", "in/sub/z.txt",
+                   "explicit.rtf"]
     assert len(failed) == 1 and failed[0][0] == tmp_path / "empty" and Code.UNSUPPORTED.value in failed[0][1]
 
 
@@ -74,7 +76,8 @@ def test_extractions_roundtrip(fake_extractor, memory_sinks, reports_dir: Path, 
     res = build([reports_dir], tmp_path / "out")
     back = load_extractions(tmp_path / "out")
     assert back == res.extractions
-    assert [extraction_json(e) for e in back] == (tmp_path / "out" / EXTRACTIONS).read_text("utf-8").splitlines()
+    lines = (tmp_path / "out" / EXTRACTIONS).read_text("utf-8").splitlines()
+    assert [extraction_json(e) for e in back] == lines
 
 
 def test_load_extractions_errors_are_one_line(tmp_path: Path) -> None:
@@ -107,6 +110,13 @@ class Boom(Exception):
     pass
 
 
+def _raiser(exc: BaseException) -> Callable[..., None]:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise exc
+
+    return fail
+
+
 def _raising_sink(root: Path) -> object:
     class Sink:
         def write(self, graph: object) -> dict[str, int]:
@@ -132,10 +142,10 @@ def test_failed_build_keeps_previous_output(fake_extractor, memory_sinks, report
         monkeypatch.setattr(kg.build, "SINKS", {"memory": lambda root: _MemoryLike(), "boom": _raising_sink})
         expected: type[BaseException] = TownKGError
     elif where == "viz":
-        monkeypatch.setattr(kg.viz, "write_program_network", lambda *a, **k: (_ for _ in ()).throw(Boom("viz")))
+        monkeypatch.setattr(kg.viz, "write_program_network", _raiser(Boom("viz")))
         expected = Boom
     else:
-        monkeypatch.setattr(kg.summary, "summarize", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+        monkeypatch.setattr(kg.summary, "summarize", _raiser(KeyboardInterrupt()))
         expected = KeyboardInterrupt
     with pytest.raises(expected) as e:
         build([reports_dir], out)
@@ -181,8 +191,8 @@ def test_refuses_to_replace_a_directory_that_is_not_a_build(fake_extractor, memo
 
 
 def _dead_pid() -> int:
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
     return int(proc.stdout)
 
 

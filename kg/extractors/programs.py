@@ -100,7 +100,7 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
                 ex.formulas.append(Formula(name, doc.provenance(a, b, stamp)))
             return
         canon = _canonical(name)
-        if canon in seen:
+        if canon in seen or re.search(r"(?:不搞|反对|杜绝|防止|严禁|不做|整治)$", text[max(0, a - 4): a]):
             return
         sec = doc.section_at(a)
         sent = doc.sentence_at(a)

@@ -34,7 +34,15 @@ def _pick_town(doc: Document) -> tuple[str | None, int]:
         for n, _pos in gazetteer.towns_in(src):
             if n in names:
                 return n, text.find(n)
+    # Fallback: the most frequent town name that is not an ordinary word (小城镇, 中心镇 are
+    # words; 高城乡 is the tail of 提高城乡) and that the text repeats.
+    from kg.extractors.lexicon import is_common_word
+
+    names = {n for n in names if not is_common_word(n, 1) and not is_common_word(n[1:], 1)}
     counts = Counter(m.group(0) for n in names for m in re.finditer(re.escape(n), text))
+    names = {n for n in names if counts[n] >= 2}
+    if not names:
+        return None, -1
     best = max(sorted(names), key=lambda n: (counts[n], -text.find(n)))
     return best, text.find(best)
 
