@@ -35,7 +35,7 @@ _HEADING_RE = re.compile(
 _PLAN_WORDS = ("安排", "计划", "打算", "思路", "要求", "目标", "任务", "重点工作")
 _REVIEW_WORDS = ("回顾", "成绩")
 _DATE_SESSION_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*在")
-_DATE_GLUED_RE = re.compile(r"(20\d\d)(\d{1,2})(\d{1,2})日\s*在")  # 2023831日在 (年/月 lost in scraping)
+_DATE_GLUED_RE = re.compile(r"(20\d\d)(\d{2,4})日\s*在")  # 2023831日在 (年/月 lost in scraping)
 _DATE_FIELD_RE = re.compile(r"(?:发布日期|成文日期|发布时间|生成日期)[::\s]*(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})")
 _DATE_TITLE_RE = re.compile(r"[((](\d{4})[.\-]?(\d{1,2})[.\-]?(\d{1,2})[))]")
 _SESSION_RE = re.compile(rf"第[{CN_NUM}]+届人民代表大会第[{CN_NUM}]+次(?:全体)?会议")
@@ -152,9 +152,17 @@ def _meta(raw: RawDocument, text: str, body_start: int) -> ReportMeta:
     date = None
     for rx in (_DATE_SESSION_RE, _DATE_GLUED_RE, _DATE_TITLE_RE, _DATE_FIELD_RE):
         for m in rx.finditer(text):
-            y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-            if 1949 < y < 2100 and 1 <= mo <= 12 and 1 <= d <= 31:
-                date = f"{y:04d}-{mo:02d}-{d:02d}"
+            if rx is _DATE_GLUED_RE:  # "831" is 8-31 (or 83-1, invalid): try month/day splits in order
+                digits = m.group(2)
+                splits = [(digits[:k], digits[k:]) for k in (1, 2) if 0 < k < len(digits)]
+            else:
+                splits = [(m.group(2), m.group(3))]
+            for mo_s, d_s in splits:
+                y, mo, d = int(m.group(1)), int(mo_s), int(d_s)
+                if 1949 < y < 2100 and 1 <= mo <= 12 and 1 <= d <= 31:
+                    date = f"{y:04d}-{mo:02d}-{d:02d}"
+                    break
+            if date:
                 break
         if date:
             break

@@ -5,10 +5,10 @@ Codes let users search docs and let tests assert the *kind* of failure without m
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Code(str, Enum):
+class Code(StrEnum):
     EMPTY = "E101"  # file has no bytes or only whitespace
     BINARY = "E102"  # file is binary, not text
     UNDECODABLE = "E103"  # no supported encoding decodes the bytes

@@ -18,9 +18,10 @@ Mapping decisions (kept here because every RDF consumer depends on them):
   the report, ``prov:wasAttributedTo`` the extractor (prov:SoftwareAgent) and ``tk:evidence``.
 * Evidence is Web-Annotation style: ``tk:evidence`` → ``oa:SpecificResource`` (``oa:hasSource`` the
   report, ``tk:sentence``) with an ``oa:TextPositionSelector`` (oa:start/oa:end, raw character offsets,
-  end exclusive) and an ``oa:TextQuoteSelector`` (oa:exact = raw characters). Observations carry
-  their provenance directly (they are per-report nodes), the same way. The per-edge ``file`` prop is
-  dropped: it is the report's ``tk:fileName``.
+  end exclusive) and an ``oa:TextQuoteSelector`` (oa:exact = raw characters). The resource is the span
+  (``id/text/<report>/<start>-<end>``), so the several facts read from one span (a project, its program
+  and company) share it. Observations carry their provenance directly (they are per-report nodes), the
+  same way. The per-edge ``file`` prop is dropped: it is the report's ``tk:fileName``.
 * Observations are ``qb:Observation`` in one ``qb:DataSet`` per report (structure ``tk:dsd``):
   dimensions tk:measures (indicator), tk:refArea (town, materialized inverse of REPORTS) and tk:period;
   measures tk:value / tk:growthPct (xsd:decimal); tk:unit attribute. Periods that are a bare year are
@@ -40,6 +41,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -71,6 +73,7 @@ PREFIXES = {
 SPARQL_PREFIXES = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
 
 
+@cache
 def _n(curie: str) -> NamedNode:
     prefix, local = curie.split(":", 1)
     return NamedNode(PREFIXES[prefix] + local)
@@ -153,6 +156,15 @@ def agent_iri(extractor: str) -> NamedNode:
 
 def fact_iri(key: tuple[str, str, str, str]) -> NamedNode:
     return NamedNode(ID + "fact/" + short_hash(*key, n=24))
+
+
+def span_iri(props: dict[str, Any]) -> NamedNode:
+    """The text span a fact was read from: ``id/text/<report>/<start>-<end>``, shared by its facts."""
+    rid = quote(str(props.get("report") or "-"), safe=":")
+    start, end = props.get("start"), props.get("end")
+    if start is not None and end is not None:
+        return NamedNode(f"{ID}text/{rid}/{start}-{end}")
+    return NamedNode(f"{ID}text/{rid}/{short_hash(props.get('quote'), props.get('sentence'))}")
 
 
 def dataset_iri(report_id: str) -> NamedNode:
@@ -254,21 +266,23 @@ class _Emitter:
         has_pos = props.get("start") is not None and props.get("end") is not None
         if not (has_pos or props.get("quote") or props.get("sentence")):
             return
-        ev = NamedNode(subj.value + "#text")
+        ev = span_iri(props)
         self.add(subj, _n("tk:evidence"), ev, g)
+        if not self.once(ev.value):
+            return  # facts read from the same span share one evidence resource
         self.add(ev, RDF_TYPE, _n("oa:SpecificResource"), g)
         if report is not None:
             self.add(ev, _n("oa:hasSource"), report, g)
         if props.get("sentence"):
             self.add(ev, _n("tk:sentence"), Literal(str(props["sentence"]), language="zh"), g)
         if has_pos:
-            pos = NamedNode(subj.value + "#pos")
+            pos = NamedNode(ev.value + "#pos")
             self.add(ev, _n("oa:hasSelector"), pos, g)
             self.add(pos, RDF_TYPE, _n("oa:TextPositionSelector"), g)
             self.add(pos, _n("oa:start"), literal(props["start"], "nnint"), g)
             self.add(pos, _n("oa:end"), literal(props["end"], "nnint"), g)
         if props.get("quote"):
-            qs = NamedNode(subj.value + "#quote")
+            qs = NamedNode(ev.value + "#quote")
             self.add(ev, _n("oa:hasSelector"), qs, g)
             self.add(qs, RDF_TYPE, _n("oa:TextQuoteSelector"), g)
             self.add(qs, _n("oa:exact"), Literal(str(props["quote"])), g)

@@ -71,7 +71,7 @@ def test_build_reports_bad_file_on_one_line_and_builds_the_rest(tmp_path: Path) 
     bad = [ln for ln in res.stderr.splitlines() if "empty.txt" in ln]
     assert len(bad) == 1 and "E101" in bad[0] and "empty" in bad[0], res.stderr
     assert "Traceback" not in res.output
-    assert "青溪镇" in res.stdout and f"Visualization: {out / 'programs.html'}" in res.stdout
+    assert f"Visualization: {out / 'programs.html'}" in res.stdout
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert summary["totals"]["reports"] == 1 and summary["failed"][0]["file"].endswith("empty.txt")
     for part in ("extractions.jsonl", "programs.html", "rdf", "graph.lbug"):

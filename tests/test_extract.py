@@ -1,0 +1,192 @@
+"""End-to-end extraction on the seeds: provenance, determinism, hand-checked facts, quality floor,
+bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kg.errors import Code, TownKGError
+from kg.evaluate import score_dirs
+from kg.extract import extract_file
+from kg.gold import to_gold
+from kg.model import Extraction
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+GOLD = ROOT / "tests" / "gold"
+SEED_FILES = sorted(SEEDS.glob("*.txt"))
+CATEGORIES = ("indicators", "companies", "projects", "programs", "political_formulas")
+
+
+def seed(prefix: str) -> Path:
+    return next(SEEDS.glob(f"{prefix}_*.txt"))
+
+
+@cache
+def extraction(path: Path) -> Extraction:
+    return extract_file(path)
+
+
+@cache
+def gold_of(path: Path) -> str:
+    return json.dumps(to_gold(extraction(path)), ensure_ascii=False, sort_keys=True)
+
+
+def pred(prefix: str) -> dict[str, Any]:
+    return json.loads(gold_of(seed(prefix)))
+
+
+def hand_gold(path: Path) -> dict[str, Any]:
+    return json.loads((GOLD / f"{path.stem}.json").read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- provenance (GUIDELINES §1)
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.name[:3])
+def test_spans_quote_raw_utf8(path: Path) -> None:
+    raw = path.read_bytes().decode("utf-8")
+    g = pred(path.name[:3])
+    n = 0
+    for cat in CATEGORIES:
+        for item in g[cat]:
+            s, e = item["span"]
+            assert 0 <= s < e <= len(raw), (cat, item)
+            assert raw[s:e] == item["quote"], (cat, item)
+            n += 1
+    assert n > 0
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.name[:3])
+def test_deterministic(path: Path) -> None:
+    first = json.dumps(to_gold(extract_file(path)), ensure_ascii=False, sort_keys=True)
+    second = json.dumps(to_gold(extract_file(path)), ensure_ascii=False, sort_keys=True)
+    assert first == second
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.name[:3])
+def test_town_and_superiors_match_hand_gold(path: Path) -> None:
+    g, h = pred(path.name[:3]), hand_gold(path)
+    assert g["town"] == h["town"]
+    def levels(d: dict[str, Any]) -> list[tuple[str | None, str]]:
+        return [(x["name"], x["level"]) for x in d["superiors"]]
+
+    assert levels(g) == levels(h)
+
+
+# ---------------------------------------------------------------- facts checked by hand in the seed text
+
+
+def _find(items: list[dict[str, Any]], **want: Any) -> list[dict[str, Any]]:
+    return [it for it in items if all(it.get(k) == v for k, v in want.items())]
+
+
+def test_seed001_fiscal_revenue() -> None:
+    # "财政总收入1.89亿元 ,其中地方财政收入1.58亿元" in the 2022 review
+    hits = _find(pred("001")["indicators"], name="财政总收入", value=1.89, unit="亿元", period="2022",
+                 kind="actual")
+    assert len(hits) == 1
+
+
+def test_seed001_industrial_output() -> None:
+    # "其中规上 工业产值26.1亿元,同比增长66.17%"
+    hits = _find(pred("001")["indicators"], name="规上工业产值", value=26.1, unit="亿元", growth_pct=66.17)
+    assert hits and hits[0]["kind"] == "actual" and hits[0]["period"] == "2022"
+
+
+def test_seed002_jan_oct_output() -> None:
+    # "2022年1-10月,全鎮(zhèn)累計完成工業(yè)總產值79.46億元,同比增長61.6%"
+    hits = _find(pred("002")["indicators"], name="工业总产值", value=79.46, unit="亿元",
+                 period="2022-01..2022-10", growth_pct=61.6)
+    assert len(hits) == 1
+    assert "79.46億元" in hits[0]["quote"]
+
+
+def test_seed004_sales_target() -> None:
+    # "工业应税销售力争65亿元" in the 2023 target list
+    hits = _find(pred("004")["indicators"], name="工业应税销售", value=65, unit="亿元", period="2023")
+    assert len(hits) == 1
+    assert hits[0]["kind"] == "target" and hits[0]["modifier"] == "力争"
+
+
+def test_seed001_programs_and_formulas() -> None:
+    g = pred("001")
+    programs = {p["name"] for p in g["programs"]}
+    formulas = {f["name"] for f in g["political_formulas"]}
+    assert {"八八战略", "三服务"} <= programs
+    assert "两个维护" in formulas
+    assert "两个维护" not in programs
+
+
+def test_seed000_program_definition_from_glossary() -> None:
+    progs = [p for p in extraction(seed("000")).programs if p.name == "放管服"]
+    assert progs
+    assert any(p.definition and "简政放权" in p.definition for p in progs)
+
+
+# ---------------------------------------------------------------- quality floor (regression)
+
+
+def test_quality_floor() -> None:
+    result = score_dirs(GOLD, lambda p: to_gold(extraction(Path(p).resolve())), raw_dir=SEEDS)
+    assert len(result.reports) == 5
+    t = result.totals()
+    assert t["indicators"].f1 >= 0.90
+    assert t["programs"].f1 >= 0.78
+    assert t["companies"].f1 >= 0.68
+    assert t["projects"].f1 >= 0.62
+    assert t["superiors"].f1 == 1.0
+    assert result.accuracy()["town"].value == 1.0
+
+
+# ---------------------------------------------------------------- bad input among good files
+
+
+@pytest.fixture
+def mixed_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "reports"
+    d.mkdir()
+    (d / "good.txt").write_bytes(seed("001").read_bytes())
+    (d / "empty.txt").write_bytes(b"")
+    (d / "blob.txt").write_bytes(b"\x00\x01\x02\x03\x04" + os.urandom(256))
+    (d / "news.txt").write_text(
+        "新华社北京3月5日电 今天上午,十四届全国人大一次会议在人民大会堂开幕。会议听取了国务院总理所作的报告。"
+        "代表们认真审议,一致认为报告实事求是。\n记者 张三\n", encoding="utf-8")
+    return d
+
+
+@pytest.mark.parametrize(("name", "code"), [("empty.txt", Code.EMPTY), ("blob.txt", Code.BINARY)])
+def test_bad_files_raise_one_line_error(mixed_dir: Path, name: str, code: Code) -> None:
+    p = mixed_dir / name
+    with pytest.raises(TownKGError) as exc:
+        extract_file(p)
+    assert exc.value.code == code
+    msg = str(exc.value)
+    assert "\n" not in msg and str(p) in msg
+
+
+def test_mixed_dir_good_file_unaffected(mixed_dir: Path) -> None:
+    outcomes: dict[str, str] = {}
+    for p in sorted(mixed_dir.iterdir()):
+        try:
+            ex = extract_file(p)
+            outcomes[p.name] = ex.town.name if ex.town else "no-town"
+        except TownKGError as e:
+            outcomes[p.name] = e.code.value
+    assert outcomes == {"blob.txt": "E102", "empty.txt": "E101", "good.txt": "岱西镇", "news.txt": "no-town"}
+
+
+def test_news_article_does_not_crash(mixed_dir: Path) -> None:
+    ex = extract_file(mixed_dir / "news.txt")
+    assert isinstance(ex, Extraction)
+    assert ex.town is None
+    assert ex.warnings and any("town" in w for w in ex.warnings)
+    g = to_gold(ex)
+    assert g["town"] is None
+    assert g["indicators"] == [] and g["companies"] == []
