@@ -143,6 +143,7 @@ def normalize(raw: str) -> MappedText:
     """Raw report text → clean simplified text with an offset map (see module docstring)."""
     m = MappedText.identity(raw)
     m = m.sub(re.compile(r"\r\n?"), "\n")
+    m = m.sub(re.compile(r"[\ud800-\udfff]"), "\ufffd")  # lone surrogates (decoded with errors=) break OpenCC
     m = m.sub(_COMBINING_RE, _nfc)
     m = m.sub(PINYIN_RE, "")
     m = m.sub(_NEEDS_NFKC_RE, _nfkc_char)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 
-from kg.graph import PropertyGraph
-from kg.rdf import graph_to_quads, node_iri, shacl_validate
+from kg.graph import EDGE_TYPES, PropertyGraph, build_graph
+from kg.model import Extraction, Government, Indicator, Program, Provenance, ReportMeta
+from kg.rdf import ONTOLOGY_PATH, RDF_TYPE, TK, edge_predicate, graph_to_quads, node_iri, shacl_validate
 from kg.stores.base import GraphSink, graph_counts
 from kg.stores.ladybug_store import SCHEMA_PATH, LadybugSink, schema_ddl
 from kg.stores.memory import MemorySink
@@ -194,3 +196,27 @@ def test_shacl_conforms_and_catches_broken_observation() -> None:
 
 def test_schema_file_is_generated() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_ddl()
+
+
+def test_every_emitted_term_is_in_the_ontology() -> None:
+    ontology = {str(t.subject.value) for t in pyoxigraph.parse(path=str(ONTOLOGY_PATH))}
+    emitted = set()
+    for quad in graph_to_quads(hand_graph()):
+        emitted.add(quad.predicate.value)
+        if quad.predicate == RDF_TYPE:
+            emitted.add(quad.object.value)
+    emitted.update(edge_predicate(t).value for t in EDGE_TYPES)
+    own = {t for t in emitted if t.startswith(TK)}
+    assert own and own <= ontology, own - ontology
+
+
+def test_pipeline_graph_conforms() -> None:
+    """What kg.graph.build_graph makes from an Extraction (not just the hand graph) passes the shapes."""
+    p = Provenance("a.txt", "c" * 64, 10, 14, "乡村振兴", "实施乡村振兴战略。", "rules@0.1")
+    ex = Extraction(meta=ReportMeta(file="a.txt", path="/x/a.txt", sha256="c" * 64, report_year=2023),
+                    town=Government("岱西镇", "镇"), superiors=[Government("岱山县", "县", code="330921")],
+                    programs=[Program("乡村振兴", "乡村振兴", prov=p)],
+                    indicators=[Indicator("财政总收入", "财政总收入", None, None, "2023-01..2023-07",
+                                          growth_pct=-3.5, prov=p)])
+    ok, report = shacl_validate(graph_to_quads(build_graph([ex])))
+    assert ok, report

@@ -255,3 +255,12 @@ def test_seed_sentences_map_back_to_raw(prefix: str) -> None:
         q = d.mapped.quote(s.start, s.end)
         assert q and q in d.raw.text
     assert re.search(r"[\u4e00-\u9fff]", d.text)
+
+
+def test_lone_surrogate_is_replaced_not_fatal() -> None:
+    """Found by hypothesis: text decoded with errors='surrogateescape' used to crash OpenCC."""
+    raw = "鎮(zhèn)\ud800"
+    m = normalize(raw)
+    assert m.text == "镇\ufffd"
+    s, e = m.raw_span(0, 2)
+    assert raw[s:e] == raw
