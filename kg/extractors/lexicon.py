@@ -96,8 +96,38 @@ def strip_function_words(name: str) -> str:
     tags = word_tags()
     k = 0
     while k < len(tokens) - 1:
-        tag = tags.get(tokens[k])
-        if tag is None or tag in ("nz", "nr", "ns", "nt", "nrt", "nrfg") or tag[0] not in "vdpcurqmf":
-            break
+        tok, tag = tokens[k], tags.get(tokens[k])
+        if len(tok) == 1:
+            if tok not in "在将把对向从以并已为与和及的了是有":
+                break  # a lone character is usually part of an out-of-vocabulary name (月日塘村)
+        elif (tag is None or tag in ("nz", "nr", "ns", "nt", "nrt", "nrfg") or tag[0] not in "vdpcurqm"
+              or common_words().get(tok, 0) < 300):
+            break  # rare "verbs" (炒货) are name parts
         k += 1
     return "".join(tokens[k:])
+
+
+_PROPER_TAGS = ("ns", "nr", "nz", "nt", "nrt", "nrfg", "g")
+
+
+def is_specific(name: str, rare_threshold: int = 60) -> bool:
+    """Does a name contain a proper part (place, brand, road name) rather than only common words?
+
+    Named works carry one (茶前山金家岙厕所, 宏德广场); generic categories do not (调度项目,
+    农村污水处理设施工程). Out-of-vocabulary names fall apart into single characters when
+    segmented without HMM, and place/person/brand words carry proper-noun tags.
+    """
+    import rjieba
+
+    if re.search(r"[0-9A-Za-z]|[一二三四五六七八九十]期", name):
+        return True
+    tags, freq = word_tags(), common_words()
+    for tok in rjieba.cut(name, hmm=False):
+        tag = tags.get(tok)
+        if tag in _PROPER_TAGS:
+            return True
+        if len(tok) == 1 and (tag is None or tag[0] not in "vpcudmqrf") and tok not in "的之和与及等新老大小":
+            return True
+        if len(tok) >= 2 and freq.get(tok, 0) < rare_threshold:
+            return True  # a rare word (双合, 蝶变) is a name part, not vocabulary
+    return False

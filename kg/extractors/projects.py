@@ -12,28 +12,39 @@ import re
 
 from kg.document import Document
 from kg.extractors import component
-from kg.extractors.lexicon import cut_left, is_common_word, strip_function_words
+from kg.extractors.lexicon import cut_left, is_common_word, is_specific, strip_function_words
 from kg.extractors.numbers import parse_amount
 from kg.model import Extraction, Project
 from kg.vocab import known_programs
 
-NAME_CHARS = r"[\u4e00-\u9fffA-Za-z0-9()+\-·]"
-ANCHOR_RE = re.compile(rf"{NAME_CHARS}{{2,30}}?(?:项目|工程)(?![\u4e00-\u9fff]{{0,2}}(?:建设|管理|审批|招标|谋划|储备))")
+NAME_CHARS = r"[\u4e00-\u9fffA-Za-z0-9()+\-·“”]"
+ANCHOR_RE = re.compile(rf"{NAME_CHARS}{{2,30}}?(?:项目|工程)(?![\u4e00-\u9fff]{{0,2}}(?:管理|审批|招标|谋划|储备))")
 FACILITY_RE = re.compile(
     rf"{NAME_CHARS}{{2,18}}?(?:产业园|工业园|创业园|孵化园|科技园|物流园|园区|综合体|生产线|公寓|酒店|水厂|广场|"
     r"园(?=\(?[一二三四五六七八九十]期)|佳园|佳苑|基地|纪念馆|展览馆|港区|隧道|高铁|铁路|机场|高速)(?:\([一二三四五六七八九十]期\)|[一二三四五六七八九十]期)?"
+    r"(?:\([\u4e00-\u9fff]{2,8}\))?"
 )
-ROAD_RE = re.compile(r"(?<=[、,,:;。和及与])([\u4e00-\u9fffA-Z0-9]{1,10}?(?:大道|大桥|公路|路|桥))(?=[、,,;。和及与(等]|改造|建设|新建|延伸|工程)")
+ROAD_RE = re.compile(r"(?<=[、,,:;。和及与])([\u4e00-\u9fffA-Z0-9()]{1,14}?(?:大道|大桥|公路|路|桥))(?=[、,,;。和及与(等]|改造|建设|新建|延伸|工程|设计)")
+SECTION_RE = re.compile(r"[\u4e00-\u9fffA-Z0-9()]{2,20}至[\u4e00-\u9fff]{2,10}段")
+SHARED_RE = re.compile(r"((?:(?:(?!等)[\u4e00-\u9fff]){2,8}、){1,6}(?:(?!等)[\u4e00-\u9fff]){2,8})(?:等[^,,;;。、]{0,5}?)?"
+                       r"((?:新建|扩建|改造|提升|改建|维修|修缮){1,3}(?:工程|项目))")
 ROAD_REJECT_RE = re.compile(r"思路|道路$|网路|线路|出路|路径|门路|之路|新路|老路|马路$|水路|陆路|^[一二三四五六七八九十]|^\d+条")
-LIST_RE = re.compile(r"((?:[\u4e00-\u9fffA-Za-z0-9]{2,12}、){1,12}[\u4e00-\u9fffA-Za-z0-9]{2,12})等(?:\d+个)?(?:一批)?项目")
-BUILD_RE = re.compile(r"新建|建成|改造|改建|开工|完工|竣工|通车|延伸|拓宽|修复|白改黑|刷黑|硬化|在建|续建|投运|投产|启用|建设|"
+LIST_RE = re.compile(r"((?:[\u4e00-\u9fffA-Za-z0-9()]{2,16}、){1,12}[\u4e00-\u9fffA-Za-z0-9()]{2,16})等[^,,;;。、的]{0,6}?"
+                     r"(项目|工程|道路|设施)")
+INVEST_LEAD_RE = re.compile(
+    rf"(?:总投资|投资)(?:约|达|超|近)?\d+(?:\.\d+)?(?:余|多)?(?:亿|万)?元的?({NAME_CHARS}{{2,30}}?)"
+    r"(?=投入使用|启动|开工|进场|建成|成功|全面|正在|竣工|完工|顺利|签约|落地|开业|投产|如期|即将|已|和|及|、|,|;|。|等)")
+NEW_RE = re.compile(rf"新建({NAME_CHARS}{{3,20}}?)(?=[,、。;])")
+WORK_RE = re.compile(
+    rf"(?:新建|完成|启动|推进|实施|重点推进|加快)({NAME_CHARS}{{3,24}}?(?:改造|修复|白改黑|刷黑|新建|重建|提升|(?<=[河道路桥园馆厂站])建设))(?=[,、。;和]|等)")
+BUILD_RE = re.compile(r"完成|大中修|筹建|打造|新建|建成|改造|改建|开工|完工|竣工|通车|延伸|拓宽|修复|白改黑|刷黑|硬化|在建|续建|投运|投产|启用|建设|"
                       r"落户|签约|推进|实施|开业|提升|动工|重建|规划建设")
 GENERIC_RE = re.compile(
     r"^(?:重点|重大|亿元|产业|工业|招商|在建|新建|续建|民生|省级|市级|县级|各类|一批|这些|该|其他|相关|所有|全部|已建|拟建|"
     r"基础设施|惠民|民心|实事|系统|农业|水利|交通|城建|技改|签约|开工|竣工|投产|政府投资|社会投资|\d+个|个|类|大|小|新|老|好|"
     r"高标准农田|农田|绿化|亮化|美化|硬化|道路|公路|村庄|河道|管网|污水|安全|扶贫|帮扶|示范|试点|储备|招引|引进|建设|服务|"
     r"文化|生态|环境|乡村|振兴|提升|改造|整治|升级|专项|配套|重点工程|十大|百项|千项|万项)+$")
-REJECT_RE = re.compile(r"^(?!\d{4}年|年产)[年月日个家项亩万亿元%\d]|项目[为是]|^[的了和与并超谈每]|等$|[,、;:。]|审批|资金|申报|管理$|工作$|制度|机制|"
+REJECT_RE = re.compile(r"^[^(]*\)|\([^)]*$|等|首条|首个|首家|^(?!\d{4}年|年产|\d+[A-Za-z]|\d+省道)[年月日个家项亩万亿元%\d]|\d+[个户家座条处项人]|已|完成|进行|设计并|改革$|^扩建|项目[为是]|^[的了和与并超谈每]|等$|[,、;:。]|审批|资金|申报|管理$|工作$|制度|机制|"
                        r"^(?:一批|优质|重要|重大|研发|全年|大抓|相关|多渠道|用于|推动|整合|获取|优选|新增|做实|每周|提档|整治提升)"
                        r"|(?:内资|外资|科创类?|产业|重特大|战略性|优质|民生|工业|农业农村)(?:项目|工程)$|亿元")
 INVEST_RE = re.compile(r"(?:总投资|计划投资|投资|投入|总投入|估算投资)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)")
@@ -44,7 +55,9 @@ VILLAGE_RE = re.compile(r"([\u4e00-\u9fff]{2,4}村)(?![民委级庄])")
 
 def _clean(name: str) -> str:
     name = strip_function_words(cut_left(name, project=True))
-    name = re.sub(r"^(?:年度|年)", "", name)
+    name = re.sub(r"^(?:年度|年(?!产)|\d+个|\d+项|“[^”]*$)", "", name)
+    if name.count("“") != name.count("”"):
+        name = name.replace("“", "").replace("”", "")
     return name
 
 
@@ -60,13 +73,16 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
     text, lo, hi = doc.text, doc.body_start, doc.body_end
     found: dict[str, Project] = {}
 
-    def add(name: str, a: int) -> None:
+    def add_virtual(name: str, a: int, length: int) -> None:
+        add(name, a, length)
+
+    def add(name: str, a: int, length: int | None = None) -> None:
         if name in known_programs() or name in found or any(name in other and name != other for other in found):
             return
         for other in list(found):  # a longer name for the same work replaces the shorter one
             if other in name:
                 del found[other]
-        b = a + len(name)
+        b = a + (length if length is not None else len(name))
         sent = doc.sentence_at(a)
         clause_lo = max(sent.start if sent else lo, a - 30)
         cl = text[clause_lo: min(b + 30, sent.end if sent else hi)]
@@ -90,7 +106,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         raw = m.group(0)
         name = _clean(raw)
         suffix = 2
-        if _is_named(name, suffix):
+        if _is_named(name, suffix) and is_specific(name[:-suffix]):
             add(name, m.end() - len(name))
     for m in FACILITY_RE.finditer(text, lo, hi):
         sent = doc.sentence_at(m.start())
@@ -98,7 +114,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         if not BUILD_RE.search(clause):
             continue
         name = _clean(m.group(0))
-        if _is_named(name, 0) and not GENERIC_RE.match(re.sub(r"[路桥线园区]+$", "", name) or "x"):
+        if _is_named(name, 0) and is_specific(name) and not GENERIC_RE.match(re.sub(r"[路桥线园区]+$", "", name) or "x"):
             add(name, m.end() - len(name))
     for m in ROAD_RE.finditer(text, lo, hi):
         name = strip_function_words(cut_left(m.group(1), project=True))
@@ -109,11 +125,44 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         add(name, m.end(1) - len(name))
     for m in LIST_RE.finditer(text, lo, hi):
         items = m.group(1).split("、")
-        items[0] = cut_left(items[0], project=True)
+        items[0] = strip_function_words(cut_left(items[0], project=True))
         pos = m.start(1)
         for item in items:
             pos = text.find(item, pos)
-            if len(item) >= 2 and not GENERIC_RE.match(item):
-                add(item + "项目", pos) if not item.endswith(("项目", "工程")) else add(item, pos)
+            if len(item) >= 2 and not GENERIC_RE.match(item) and not REJECT_RE.search(item):
+                if m.group(2) == "项目" and not item.endswith(("项目", "工程")):
+                    add_virtual(item + "项目", pos, len(item))
+                else:
+                    add(item, pos)
             pos += len(item)
+    for m in INVEST_LEAD_RE.finditer(text, lo, hi):
+        name = m.group(1)
+        if text.startswith("等", m.end(1)):
+            continue  # a list: the list rule names each element
+        if len(name) >= 3 and not GENERIC_RE.match(name) and not REJECT_RE.search(name):
+            add(name, m.start(1))
+    for m in WORK_RE.finditer(text, lo, hi):
+        name = strip_function_words(m.group(1))
+        core = re.sub(r"(?:改造|修复|白改黑|刷黑|新建|重建|提升|建设)$", "", name)
+        if len(core) >= 3 and is_specific(core) and not GENERIC_RE.match(core) and not REJECT_RE.search(name):
+            add(name, m.end(1) - len(name))
+    for m in SECTION_RE.finditer(text, lo, hi):
+        name = strip_function_words(cut_left(m.group(0), project=True))
+        sent = doc.sentence_at(m.start())
+        clause = text[max(sent.start if sent else lo, m.start() - 25): m.end() + 15]
+        if len(name) >= 6 and BUILD_RE.search(clause) and not REJECT_RE.search(name):
+            add(name, m.end() - len(name))
+    for m in SHARED_RE.finditer(text, lo, hi):  # 湄池初中、阮市小学改造提升工程: one project per element
+        items = m.group(1).split("、")
+        items[0] = strip_function_words(cut_left(items[0], project=True))
+        pos = m.start(1)
+        for item in items:
+            pos = text.find(item, pos)
+            if len(item) >= 2 and is_specific(item) and not GENERIC_RE.match(item):
+                add_virtual(item + m.group(2), pos, len(item))
+            pos += len(item)
+    for m in NEW_RE.finditer(text, lo, hi):
+        name = strip_function_words(m.group(1))
+        if len(name) >= 4 and is_specific(name) and not GENERIC_RE.match(name) and not REJECT_RE.search(name):
+            add(name, m.end(1) - len(name))
     ex.projects.extend(found.values())
