@@ -20,7 +20,8 @@ from kg.vocab import indicator_concept
 HEADS = (
     "生产总值|GDP|总产值|产值|增加值|总收入|收入|营收|投资|投资额|应税销售|销售收入|销售额|销售|零售总额|消费品零售总额|"
     "进出口额|进出口总额|进出口|出口额|出口|进口|到位资金|协议资金|资金|税金|税收|经费|利润|外资|内资|招商引资|引资|"
-    "实际到账|到账|失业率|价格涨幅|价格|占比|比重|营业额|总额|产出|税收收入"
+    "实际到账|到账|失业率|价格涨幅|价格|占比|比重|营业额|总额|产出|税收收入|总值|城镇化率|成交额|经费投入|研发投入|规模|支出|"
+    "经济"
 )
 _HEAD_END_RE = re.compile(rf"(?:{HEADS})$")
 _CONNECT_RE = re.compile(
@@ -97,7 +98,7 @@ def _name_before(s: str, end: int) -> tuple[str | None, str | None, int]:
         raw = raw[vs.end():]
     name = _INNER_FILLER_RE.sub("", _FILLERS_RE.sub("", raw))
     # keep the last 16 characters: long runs are preambles, not names
-    name = name[-16:]
+    name = name[-24:]
     if len(name) < 2 or _SKIP_NAME_RE.search(name):
         return None, modifier, start
     if len(name) < 4 and indicator_concept(name) is None:
@@ -211,8 +212,13 @@ def _growth_only(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen
             if w in pre and mod is None:
                 mod = None  # 力争 alone before a growth rate marks the target, not a modifier
         sign = -1 if m.group("dir") == "下降" else 1
+        five_year = "年均" in s[cs: m.end()]
         for k, (nm, npos) in enumerate(names):
             g = float(values[k] if len(values) > 1 else values[0]) * sign
+            period = _period(s, npos, year)
+            if five_year and year and period == str(year):
+                # 年均增长 states a five-year plan rate: the plan just ended (review) or the next one
+                period = f"{year - 4}..{year}" if kind == "actual" else f"{year}..{year + 4}"
             ind = Indicator(name=nm, concept=indicator_concept(nm), value=None, unit=None,
-                            period=_period(s, npos, year), growth_pct=g, kind=kind, modifier=mod)
+                            period=period, growth_pct=g, kind=kind, modifier=mod)
             _add(doc, ex, sent, stamp, seen, ind, npos, m.end())

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 
+import rjieba
+
 from kg.document import Document
 from kg.extractors import component
-from kg.extractors.lexicon import is_common_word, strip_function_words
+from kg.extractors.lexicon import cut_left, is_common_word, strip_function_words, word_tags
 from kg.model import Extraction, Formula, Program
 from kg.vocab import formulas, known_programs
 
@@ -23,7 +25,7 @@ QUOTE_RE = re.compile(r"[“\"「『]([^“”\"「」『』\n]{2,48})[”\"」�
 IN_SUFFIX = ("行动", "工程", "计划", "战略", "改革", "机制", "活动", "制度", "模式", "攻坚", "攻坚战", "专项行动", "革命",
              "运动", "提升年", "突破年", "建设年", "巩固年", "强化年", "跨越年", "招商", "试点", "规划", "普法", "长制",
              "一件事", "创建", "工作法", "体系", "行动计划", "工作体系", "英才", "人才计划", "大比武", "清单", "网格")
-AFTER_WORDS = ("活动", "行动", "改革", "工程", "战略", "机制", "工作法", "模式", "计划", "攻坚战", "攻坚", "专项行动", "品牌",
+AFTER_WORDS = ("活动", "行动", "改革", "工程", "战略", "机制", "工作法", "模式", "计划", "攻坚战", "攻坚", "专项行动",
                "创建", "试点", "制度", "工作机制", "主题教育", "三年行动", "行动计划", "专项整治", "体系", "工作体系",
                "理念", "大走访", "系列活动", "经验", "战役", "会战", "规划", "工作法", "人才")
 VERBS = ("践行", "推进", "实施", "开展", "深化", "落实", "推行", "创建", "争创", "打造", "启动", "推动", "围绕", "紧扣",
@@ -36,7 +38,19 @@ PLAN_NAME_RE = re.compile(r"[\u4e00-\u9fff“”0-9+]{2,16}?(?:三年行动计�
                           r"攻坚战|培育试点)")
 PLAN_STOP_RE = re.compile(r".*(?:落实|实施|推进|编制|制定|出台|启动|完成|开展|深化|执行|印发|围绕|按照|根据|以|的|和|及|与|、)")
 STANCE_PLAN_RE = re.compile(r"将|要|计划|力争|谋划|着力|确保|加快|争取")
+# Unquoted named initiatives: a noun phrase ending in a program word (…提质行动, …综合改革, …强基工程).
+UNQUOTED_RE = re.compile(r"[\u4e00-\u9fff“”·×—]{3,22}?(?:三年行动计划|行动计划|三年行动|专项行动|行动|培育计划|支持计划|孵化计划|"
+                         r"提升计划|增收计划|振兴计划|专项计划|综合改革试点|综合改革|改革试点|(?<!考)试点|改革|战略|战役|保卫战|攻坚战|"
+                         r"[提强培振扩打育固惠兴新优]\w?工程)(?![\u4e00-\u9fff]{0,1}(?:项目|建设$))")
+UNQUOTED_GENERIC_RE = re.compile(r"^(?:各项|重大|重点|相关|这项|一批|一系列|全面|深化|深入|各类|多项|若干|系列|专项|综合|"
+                                 r"体制|机制|制度|领域|重要|关键|基础|配套|有关|全方位|多层次|新一轮|新一批|本轮|首批|"
+                                 r"全国|全省|全市|全县|全镇|我省|我市|我县|我镇|省级|市级|县级|区级|镇级|国家级|省首批|全省首批|首批)+")
+PHYSICAL_RE = re.compile(r"(?:道路|水库|管网|大桥|桥梁|隧道|调蓄|河道|供水|污水|铁路|公路|高速|机场|管道|电站|水利|堤防|枢纽|灌区)")
 GLOSSARY_RE = re.compile(r"(?:^|\n)\s*\d+[.、]\s*“([^”]{2,20})”[::]([^\n]{4,300})")
+
+
+QUOTE_THRESHOLD = 1
+WEAK_AFTER = ("工作", "建设", "联系", "决策", "综合试点", "普法", "作用", "工程")
 
 
 def _score(text: str, inner: str, a: int, b: int) -> int:
@@ -52,6 +66,17 @@ def _score(text: str, inner: str, a: int, b: int) -> int:
         score += 2
     if NUMERAL_RE.match(inner) and len(inner) <= 9:
         score += 1
+    if after.startswith(WEAK_AFTER):
+        score += 1
+    tail = re.sub(r"^[”\"]?(?:[“\"][^”\"]{1,12}[”\"])*", "", text[b: b + 40])
+    if re.match(r"^等?(?:本地|地方|特色|优质)?(?:农产品|产品|品牌|特产|商品|商标|牌)|^相结合|^并重|^两手抓", tail) or re.match(
+            r"^(?:年产|\d+(?:\.\d+)?(?:万|亿|台|吨|千瓦|平方))", inner):
+        score -= 3  # product brands and capacities are not programs
+    first = rjieba.cut(inner, hmm=False)[0]
+    if len(first) > 1 and (word_tags().get(first) or "n")[0] == "v" and is_common_word(first, 300) and not inner.endswith(IN_SUFFIX):
+        score -= 2  # 做大龙头企业: a quoted verb phrase is a task, not a named program
+    if re.search(r"(?:访|式|型|者|家庭|之乡|卫生镇|强镇|示范村|先进|标兵|学校|中学|小学|医院|幼儿园)$", inner) or re.search(r"应.尽.|都是|为王", inner):
+        score -= 3  # 进京访, 一窗式, 担当型: descriptions; 文明家庭: honour titles; 应管尽管: slogans
     if before.endswith(VERBS):
         score += 1
     if re.match(r"^[”\"]?[“\"]", after) or re.search(r"[”\"]$", before):
@@ -125,7 +150,7 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
         for part in parts:
             k = inner.find(part)
             pa, pb = (a, b) if len(parts) == 1 else (off + k, off + k + len(part))
-            if _score(text, part, pa, pb) < 1 + (len(parts) == 1 and not part.endswith(IN_SUFFIX)):
+            if _score(text, part, pa, pb) < QUOTE_THRESHOLD:
                 continue
             add(part, off + k, off + k + len(part), part)
 
@@ -146,6 +171,26 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
         start = m.end() - len(name)
         if len(name) >= 5 and not name.startswith(("年", "的")) and not is_common_word(name, 1):
             add(name, start, m.end(), name)
+
+    for m in UNQUOTED_RE.finditer(text, doc.body_start, doc.body_end):
+        raw_name = m.group(0)
+        name = strip_function_words(cut_left(raw_name)).replace("“", "").replace("”", "")
+        name = UNQUOTED_GENERIC_RE.sub("", name)
+        start = m.end() - len(name)
+        core = name
+        suffix_len = len(re.search(r"(?:三年行动计划|行动计划|三年行动|专项行动|行动|计划|综合改革试点|综合改革|改革试点|试点|改革|战略|"
+                                   r"战役|保卫战|攻坚战|工程)$", name).group(0))
+        head = core[:-suffix_len] if suffix_len < len(core) else ""
+        if len(name) < 5 or len(head) < 2 or is_common_word(name, 1) or is_common_word(head, 3000):
+            continue
+        if name.endswith("工程") and PHYSICAL_RE.search(name):
+            continue  # a physical work is a project, not a program
+        if re.search(r"\d|[年月日]$|的|深化|推进|实施|保持|解放|方式|思想|全面", head) or name in seen:
+            continue
+        last = rjieba.cut(head, hmm=False)[-1]
+        if name.endswith(("改革", "战略")) and (word_tags().get(last) or "n")[0] in "vdap" and len(last) > 1:
+            continue  # 深化改革, 保持战略: a verb phrase, not a name
+        add(name, start, m.end(), name)
 
     _glossary(doc, seen)
 
