@@ -23,7 +23,7 @@ INDUSTRY = ("科技|船舶|冶金|有色|铜业|机械|电子|新材料|材料|�
             "新能源|光伏|电池|纸业|印务|药业|农业科技|线缆|电缆|管业|铝业|金属|模具|轴承|阀门|泵业|织造|针织|服装|置业|地产|商贸|"
             "传媒|网络|信息|软件|数据|游艇|造船|海运|航运|水产|渔业|农牧|牧业|种业|米业|粮油")
 INDUSTRY_RE = re.compile(rf"([\u4e00-\u9fff]{{2,3}})({INDUSTRY})")
-LIST_RE = re.compile(r"((?:[\u4e00-\u9fffA-Za-z0-9]{2,12}、){0,12}[\u4e00-\u9fffA-Za-z0-9]{2,12})等[^,,;;。:]{0,16}?"
+LIST_RE = re.compile(r"((?:[\u4e00-\u9fffA-Za-z0-9]{2,12}、){0,12}[\u4e00-\u9fffA-Za-z0-9]{2,12})等(?:(?!项目)[^,,;;。:]){0,16}?"
                      r"(企业|公司|项目)")
 EXCLUDE_RE = re.compile(r"政府|委员会|人大|党委|局$|办公室|学校|小学|中学|幼儿园|医院|卫生院|银行|信用社|大学|学院|研究院|研究所|"
                         r"设计院|协会|商会|基金会|中心$|部门|街道|社区|村委|管委会|^[市县区镇乡村省]")
@@ -34,8 +34,18 @@ GENERIC_RE = re.compile(r"^(?:规上|规模以上|四上|限上|龙头|骨干|�
 PROJECT_WORDS_RE = re.compile(r"路$|工程|改造|建设|提升|整治|基地|园$|园区|中心|广场|公寓|小区|大道|桥$|线$|村$|镇$")
 
 
-def common_2char() -> frozenset[str]:
-    return frozenset()
+COMPANY_CUE_AFTER_RE = re.compile(r"[、,,。;]|等|和|与|及|项目|公司|集团|获|入选|入围|投产|落户|签约|积极|成功|优化|实现|完成|建成|"
+                                  r"年产|新增|扩|在|的|“|被|荣获|成为|交付|研发|生产|投资")
+COMPANY_CUE_BEFORE_RE = re.compile(r"(?:^|[、,,。;:])$|(?:培育|引进|支持|服务|帮助|促成|推动|对接|走访|企业|龙头|与|和|及|等)$")
+
+
+def _rare_brand(brand: str) -> bool:
+    """A brand is a rare or out-of-vocabulary word (宁兴, 泽壹), never common vocabulary (环保, 冷链)."""
+    if brand.endswith("化") or re.search(r"[的与等上级型及至个]", brand) or is_common_word(brand, 60):
+        return False
+    if brand in place_prefixes():
+        return False
+    return is_brand(brand) and not any(is_common_word(brand[i:i + 2], 300) for i in range(len(brand) - 1))
 
 
 _PLACE_BRAND: list[re.Pattern[str]] = []
@@ -90,7 +100,12 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
 
     for m in INDUSTRY_RE.finditer(text, lo, hi):
         brand = cut_left(text[max(lo, m.start() - 6): m.end(1)])
-        if not 2 <= len(brand) <= 3 or brand.endswith("化") or is_common_word(brand) or not is_brand(brand):
+        if not 2 <= len(brand) <= 3 or not _rare_brand(brand):
+            continue
+        # the enterprise must act like one: a cue before or after, or a list of peers
+        before = text[max(lo, m.end(1) - len(brand) - 4): m.end(1) - len(brand)]
+        after = text[m.end(): m.end() + 6]
+        if not (COMPANY_CUE_AFTER_RE.match(after) or COMPANY_CUE_BEFORE_RE.search(before)):
             continue
         add(brand + m.group(2), m.end(1) - len(brand))
 
@@ -112,7 +127,8 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
                     INDUSTRY_RE.fullmatch(item) or len(item) <= 4)):
                 pos += len(item)
                 continue
-            if item and not is_common_word(item) and not PROJECT_WORDS_RE.search(item):
+            if (item and not is_common_word(item) and not PROJECT_WORDS_RE.search(item)
+                    and item not in place_prefixes() and not re.search(r"站$|网络?$|高铁|机场|铁路|至|段$|港$|片区", item)):
                 add(item, pos)
             pos += len(item)
     ex.companies.extend(found.values())
