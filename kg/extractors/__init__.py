@@ -29,6 +29,8 @@ class Component:
 
 
 REGISTRY: dict[str, Component] = {}
+# The town runs first: later components use it (a company is never the town itself).
+PIPELINE = ("town", "programs", "companies", "projects", "indicators")
 
 
 def component(name: str, version: str, produces: tuple[str, ...]) -> Callable[[ExtractFn], ExtractFn]:
@@ -51,6 +53,8 @@ def run_pipeline(doc: Document) -> Extraction:
 
     _load_builtin()
     ex = Extraction(meta=doc.meta, warnings=list(doc.warnings))
-    for comp in REGISTRY.values():
+    order = [n for n in PIPELINE if n in REGISTRY] + [n for n in REGISTRY if n not in PIPELINE]
+    for name in order:
+        comp = REGISTRY[name]
         comp.func(doc, ex, comp.stamp)
     return resolve_extraction(doc, ex)

@@ -31,12 +31,28 @@ GENERIC_RE = re.compile(r"^(?:规上|规模以上|四上|限上|龙头|骨干|�
                         r"村级|镇级|县级|市级|城投|平台|投资|运营|物业|合作|专业|股份|各类|一批|新增|优质|本地|当地|相关|多家|"
                         r"\d+家|该|这些|其他|企业|实体|服务|龙头企业|骨干企业|新型|农业|工业|经营|家庭|集体|村集体|农民|供销|强村|"
                         r"村级|镇属|国资|城建|水投|交投|创投|开发|建设|旅游|文旅|发展|国家级|省级|乡村合作|子|专业化|型)+$")
-PROJECT_WORDS_RE = re.compile(r"路$|工程|改造|建设|提升|整治|基地|园$|园区|中心|广场|公寓|小区|大道|桥$|线$|村$|镇$")
+PROJECT_WORDS_RE = re.compile(r"村社|社区|路$|工程|改造|建设|提升|整治|基地|园$|园区|中心|广场|公寓|小区|大道|桥$|线$|村$|镇$")
 
 
+HONOUR_RE = re.compile(r"(?:^|(?<=[,,。;;、]))([\u4e00-\u9fff]{2,10}?)(?:获评|入选|入围|荣获|被评为|被认定为|成功申报)"
+                       r"[^,,。;;]{0,24}?(?:企业|公司|名单|冠军|单位)")
 COMPANY_CUE_AFTER_RE = re.compile(r"[、,,。;]|等|和|与|及|项目|公司|集团|获|入选|入围|投产|落户|签约|积极|成功|优化|实现|完成|建成|"
                                   r"年产|新增|扩|在|的|“|被|荣获|成为|交付|研发|生产|投资")
 COMPANY_CUE_BEFORE_RE = re.compile(r"(?:^|[、,,。;:])$|(?:培育|引进|支持|服务|帮助|促成|推动|对接|走访|企业|龙头|与|和|及|等)$")
+
+
+def _leading_brand(item: str) -> str | None:
+    """The out-of-vocabulary head of a name (新远达 in 新远达高速线材), if it is 2-4 characters."""
+    import rjieba
+
+    head = ""
+    for tok in rjieba.cut(item, hmm=False):
+        if len(tok) != 1:
+            break
+        head += tok
+    if 2 <= len(head) <= 4 and _rare_brand(head[:3]) and not re.search(r"[大各全抓有该这本此年月日个]", head):
+        return head
+    return None
 
 
 def _rare_brand(brand: str) -> bool:
@@ -55,7 +71,7 @@ def PLACE_BRAND_RE() -> re.Pattern[str]:  # noqa: N802 - compiled lazily from th
     if not _PLACE_BRAND:
         places = "|".join(sorted(place_prefixes(), key=len, reverse=True))
         _PLACE_BRAND.append(re.compile(
-            rf"(?<![\u4e00-\u9fff])({places})([\u4e00-\u9fff]{{2,3}})(?=“|获评|入选|入围|等|、)"))
+            rf"(?:(?<![\u4e00-\u9fff])|(?<=[元的与和及]))({places})([\u4e00-\u9fff]{{2,3}})(?=“|获评|入选|入围|等|、)"))
     return _PLACE_BRAND[0]
 
 
@@ -105,6 +121,8 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
         # the enterprise must act like one: a cue before or after, or a list of peers
         before = text[max(lo, m.end(1) - len(brand) - 4): m.end(1) - len(brand)]
         after = text[m.end(): m.end() + 6]
+        if after.startswith("程"):
+            continue  # 亮化工程, not a chemical company
         if not (COMPANY_CUE_AFTER_RE.match(after) or COMPANY_CUE_BEFORE_RE.search(before)):
             continue
         add(brand + m.group(2), m.end(1) - len(brand))
@@ -112,8 +130,20 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
     # place + brand (南通振康, 山西中兴) right before a company cue
     for m in PLACE_BRAND_RE().finditer(text, lo, hi):
         brand = m.group(2)
-        if is_brand(brand) and not is_common_word(brand):
+        if is_brand(brand) and not is_common_word(brand) and not PROJECT_WORDS_RE.search(brand) \
+                and not re.search(r"机场|站|港|高铁|铁路|新区|开发区", brand):
             add(m.group(1) + brand, m.start())
+
+    # 盛康福源获评江苏省民营科技企业: whoever is recognised as an enterprise is one
+    for m in HONOUR_RE.finditer(text, lo, hi):
+        name = cut_left(m.group(1))
+        if 2 <= len(name) <= 8 and not is_common_word(name, 60) and (_leading_brand(name) or INDUSTRY_RE.fullmatch(name)) \
+                and not PROJECT_WORDS_RE.search(name):
+            add(name, m.end(1) - len(name))
+    for m in re.finditer(r"(?<=[推进加快实施启动开工签约引进落地])([\u4e00-\u9fff]{2,3})项目", text[lo:hi]):
+        brand = m.group(1)
+        if _leading_brand(brand) == brand:
+            add(brand, lo + m.start(1))  # 推进御镐项目: a rare name heading a project is its enterprise
 
     for m in LIST_RE.finditer(text, lo, hi):
         items = m.group(1).split("、")
@@ -123,12 +153,26 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
         for k, item in enumerate(items):
             if k:
                 pos = text.find(item, pos)
-            if m.group(2) == "项目" and (PROJECT_WORDS_RE.search(item) or not (
-                    INDUSTRY_RE.fullmatch(item) or len(item) <= 4)):
+            if m.group(2) == "项目":
+                # 新远达高速线材、天吴电梯等项目: the enterprise is the brand at the head of each project
+                brand = _leading_brand(item)
+                ind = INDUSTRY_RE.fullmatch(item)
+                place = next((p for p in (item[:2], item[:3]) if p in place_prefixes()), None)
+                if ind and _rare_brand(ind.group(1)):
+                    add(item, pos)
+                elif place and 2 <= len(item) - len(place) <= 3 and _rare_brand(item[len(place):]):
+                    add(item, pos)  # 苏州迈科: a place and a rare brand
+                elif brand and len(brand) < len(item) and not PROJECT_WORDS_RE.search(item):
+                    add(brand, pos)
+                pos += len(item)
+                continue
+            if re.search(r"期$|征地|租用|生产|及", item):
                 pos += len(item)
                 continue
             if (item and not is_common_word(item) and not PROJECT_WORDS_RE.search(item)
                     and item not in place_prefixes() and not re.search(r"站$|网络?$|高铁|机场|铁路|至|段$|港$|片区", item)):
                 add(item, pos)
             pos += len(item)
-    ex.companies.extend(found.values())
+    town = doc.meta.town or ""
+    own = {town, town[:-1], town[:-2]} if town else set()
+    ex.companies.extend(c for c in found.values() if c.name not in own and not c.name.endswith("类"))

@@ -35,7 +35,7 @@ _PROJECT_BOUNDARY_RE = re.compile(
 
 
 
-_BOUNDARY_RE = re.compile(rf"(?:[^\u4e00-\u9fffA-Za-z0-9()（）+\-]|{_alternation(BOUNDARY_WORDS)})")
+_BOUNDARY_RE = re.compile(rf"(?:[^\u4e00-\u9fffA-Za-z0-9()（）+\-]|\d+[家个]|{_alternation(BOUNDARY_WORDS)})")
 
 
 def cut_left(phrase: str, project: bool = False, min_len: int = 2) -> str:
