@@ -21,6 +21,8 @@ def _brand(name: str) -> str:
 
 
 def resolve_extraction(doc: Document, ex: Extraction) -> Extraction:
+    programs = {p.name for p in ex.programs} | {p.surface for p in ex.programs}
+    ex.projects = [p for p in ex.projects if p.name not in programs]  # 立德树人工程 is a program, not a work
     _merge_company_aliases(ex)
     _link_projects(doc, ex)
     return ex

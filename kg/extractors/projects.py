@@ -21,7 +21,8 @@ NAME_CHARS = r"[\u4e00-\u9fffA-Za-z0-9()+\-·“”]"
 ANCHOR_RE = re.compile(rf"{NAME_CHARS}{{2,30}}?(?:项目|工程)(?![\u4e00-\u9fff]{{0,2}}(?:管理|审批|招标|谋划|储备))")
 FACILITY_RE = re.compile(
     rf"{NAME_CHARS}{{2,18}}?(?:产业园|工业园|创业园|孵化园|科技园|物流园|园区|综合体|生产线|公寓|酒店|水厂|广场|"
-    r"园(?=\(?[一二三四五六七八九十]期)|佳园|佳苑|基地|纪念馆|展览馆|港区|隧道|高铁|铁路|机场|高速)(?:\([一二三四五六七八九十]期\)|[一二三四五六七八九十]期)?"
+    r"园(?=\(?[一二三四五六七八九十]期)|佳园|佳苑|基地|纪念馆|展览馆|博物馆|新馆|院区|新院|文化公园|枢纽|作业区|港区|隧道|高铁|铁路|"
+    r"机场|高速)(?:\([一二三四五六七八九十]期\)|[一二三四五六七八九十]期)?"
     r"(?:\([\u4e00-\u9fff]{2,8}\))?"
 )
 ROAD_RE = re.compile(r"(?<=[、,,:;。和及与])([\u4e00-\u9fffA-Z0-9()]{1,14}?(?:大道|大桥|公路|路|桥))(?=[、,,;。和及与(等]|改造|建设|新建|延伸|工程|设计)")
@@ -34,23 +35,38 @@ LIST_RE = re.compile(r"((?:[\u4e00-\u9fffA-Za-z0-9()]{2,16}、){1,12}[\u4e00-\u9
 INVEST_LEAD_RE = re.compile(
     rf"(?:总投资|投资)(?:约|达|超|近)?\d+(?:\.\d+)?(?:余|多)?(?:亿|万)?元的?({NAME_CHARS}{{2,30}}?)"
     r"(?=投入使用|启动|开工|进场|建成|成功|全面|正在|竣工|完工|顺利|签约|落地|开业|投产|如期|即将|已|和|及|、|,|;|。|等)")
+QUOTED_RE = re.compile(r"“([^“”\n]{4,30})”(项目|工程)")
+OBJECT_RE = re.compile(
+    rf"(?:改造升级|改造提升|提档升级|新建|扩建|改建|建设|建成|启用|开工建设)({NAME_CHARS}{{3,20}}?"
+    r"(?:市场|展览馆|纪念馆|博物馆|图书馆|文化馆|体育馆|中心|学校|小学|中学|幼儿园|医院|卫生院|公园|广场|站|厂房|公寓|驿站))"
+    r"(?=[,,。;;、和])")
+WORK_NEXT_RE = re.compile(rf"[、和]({NAME_CHARS}{{3,24}}?(?:改造|修复|白改黑|刷黑|新建|重建|提升))(?=[,、。;和]|等)")
 NEW_RE = re.compile(rf"新建({NAME_CHARS}{{3,20}}?)(?=[,、。;])")
 WORK_RE = re.compile(
-    rf"(?:新建|完成|启动|推进|实施|重点推进|加快)({NAME_CHARS}{{3,24}}?(?:改造|修复|白改黑|刷黑|新建|重建|提升|(?<=[河道路桥园馆厂站])建设))(?=[,、。;和]|等)")
-BUILD_RE = re.compile(r"完成|大中修|筹建|打造|新建|建成|改造|改建|开工|完工|竣工|通车|延伸|拓宽|修复|白改黑|刷黑|硬化|在建|续建|投运|投产|启用|建设|"
+    rf"(?:新建|完成|启动|推进|实施|重点推进|加快)({NAME_CHARS}{{3,24}}?(?:改造|修复|白改黑|刷黑|新建|重建|提升|(?<=[河道路桥园馆厂站])建设))(?=[,、。;和\d]|等)")
+BUILD_RE = re.compile(r"启动|前期工作|征地|报批|完成|大中修|筹建|打造|新建|建成|改造|改建|开工|完工|竣工|通车|延伸|拓宽|修复|白改黑|刷黑|硬化|在建|续建|投运|投产|启用|建设|"
                       r"落户|签约|推进|实施|开业|提升|动工|重建|规划建设")
 GENERIC_RE = re.compile(
     r"^(?:重点|重大|亿元|产业|工业|招商|在建|新建|续建|民生|省级|市级|县级|各类|一批|这些|该|其他|相关|所有|全部|已建|拟建|"
-    r"基础设施|惠民|民心|实事|系统|农业|水利|交通|城建|技改|签约|开工|竣工|投产|政府投资|社会投资|\d+个|个|类|大|小|新|老|好|"
+    r"基础设施|惠民|民心|实事|系统|高技术|服务业|康养|新型基础设施|中央预算内投资|专项债券|低效|工程化|关键技术|攻关|省市县三级|"
+    r"农业|水利|交通|城建|技改|签约|开工|竣工|投产|政府投资|社会投资|\d+个|个|类|大|小|新|老|好|"
     r"高标准农田|农田|绿化|亮化|美化|硬化|道路|公路|村庄|河道|管网|污水|安全|扶贫|帮扶|示范|试点|储备|招引|引进|建设|服务|"
     r"文化|生态|环境|乡村|振兴|提升|改造|整治|升级|专项|配套|重点工程|十大|百项|千项|万项)+$")
-REJECT_RE = re.compile(r"^[^(]*\)|\([^)]*$|等|首条|首个|首家|^(?!\d{4}年|年产|\d+[A-Za-z]|\d+省道)[年月日个家项亩万亿元%\d]|\d+[个户家座条处项人]|已|完成|进行|设计并|改革$|^扩建|项目[为是]|^[的了和与并超谈每]|等$|[,、;:。]|审批|资金|申报|管理$|工作$|制度|机制|"
+REJECT_RE = re.compile(r"^[^(]*\)|\([^)]*$|等|首条|首个|首家|结束|全部|^高标准|^第\d+届|以上|重大项目$|"
+                       r"\d+(?:\.\d+)?(?:万|亿)?(?:亩|公里|千米|米|个|户|平方米|吨|座|条|处|家)(?:以上)?$|^(?!\d{4}年|年产|\d+[A-Za-z]|\d+省道)[年月日个家项亩万亿元%\d]|\d+[个户家座条处项人]|已|完成|进行|设计并|改革$|^扩建|项目[为是]|^[的了和与并超谈每]|等$|[,、;:。]|审批|资金|申报|管理$|工作$|制度|机制|"
                        r"^(?:一批|优质|重要|重大|研发|全年|大抓|相关|多渠道|用于|推动|整合|获取|优选|新增|做实|每周|提档|整治提升)"
                        r"|(?:内资|外资|科创类?|产业|重特大|战略性|优质|民生|工业|农业农村)(?:项目|工程)$|亿元")
 INVEST_RE = re.compile(r"(?:总投资|计划投资|投资|投入|总投入|估算投资)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)")
 STATUS = (("签约", "签约"), ("开工", "开工"), ("动工", "开工"), ("投产", "投产"), ("建成", "建成"), ("竣工", "建成"),
           ("完工", "建成"), ("投运", "建成"), ("通车", "建成"), ("在建", "在建"), ("续建", "在建"), ("推进", "在建"))
 VILLAGE_RE = re.compile(r"([\u4e00-\u9fff]{2,4}村)(?![民委级庄])")
+
+
+def _clause(text: str, a: int, b: int) -> str:
+    """The clause around text[a:b]: from the previous to the next , ; or 。 (a work is built in its own clause)."""
+    lo = max(text.rfind(c, 0, a) for c in ",,;;。\n") + 1
+    his = [k for k in (text.find(c, b) for c in ",,;;。\n") if k >= 0]
+    return text[lo: min(his) if his else len(text)]
 
 
 def _clean(name: str) -> str:
@@ -109,8 +125,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         if _is_named(name, suffix) and is_specific(name[:-suffix]):
             add(name, m.end() - len(name))
     for m in FACILITY_RE.finditer(text, lo, hi):
-        sent = doc.sentence_at(m.start())
-        clause = text[max(sent.start if sent else lo, m.start() - 25): m.end() + 15]
+        clause = _clause(text, m.start(), m.end())
         if not BUILD_RE.search(clause):
             continue
         name = _clean(m.group(0))
@@ -118,9 +133,9 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
             add(name, m.end() - len(name))
     for m in ROAD_RE.finditer(text, lo, hi):
         name = strip_function_words(cut_left(m.group(1), project=True))
-        sent = doc.sentence_at(m.start())
-        clause = text[max(sent.start if sent else lo, m.start() - 30): m.end() + 20]
-        if ROAD_REJECT_RE.search(name) or len(name) < 3 or is_common_word(name) or not BUILD_RE.search(clause):
+        clause = _clause(text, m.start(1), m.end(1))
+        if (ROAD_REJECT_RE.search(name) or REJECT_RE.search(name) or len(name) < 3 or is_common_word(name)
+                or not BUILD_RE.search(clause)):
             continue
         add(name, m.end(1) - len(name))
     for m in LIST_RE.finditer(text, lo, hi):
@@ -129,7 +144,9 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         pos = m.start(1)
         for item in items:
             pos = text.find(item, pos)
-            if len(item) >= 2 and not GENERIC_RE.match(item) and not REJECT_RE.search(item):
+            facility = re.search(r"(?:路|大道|桥|线|园|馆|中心|基地|工程|项目|厂|站|港|厕所)$", item)
+            if len(item) >= 2 and not GENERIC_RE.match(item) and not REJECT_RE.search(item) and (
+                    facility or is_specific(item)):
                 if m.group(2) == "项目" and not item.endswith(("项目", "工程")):
                     add_virtual(item + "项目", pos, len(item))
                 else:
@@ -142,10 +159,17 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         if len(name) >= 3 and not GENERIC_RE.match(name) and not REJECT_RE.search(name):
             add(name, m.start(1))
     for m in WORK_RE.finditer(text, lo, hi):
-        name = strip_function_words(m.group(1))
-        core = re.sub(r"(?:改造|修复|白改黑|刷黑|新建|重建|提升|建设)$", "", name)
-        if len(core) >= 3 and is_specific(core) and not GENERIC_RE.match(core) and not REJECT_RE.search(name):
-            add(name, m.end(1) - len(name))
+        # 推进王余公路白改黑、正中桥危桥改造和运北桥路宽桥窄改造: the verb governs the whole list
+        spans = [(strip_function_words(m.group(1)), m.end(1))]
+        pos = m.end(1)
+        while (nxt := WORK_NEXT_RE.match(text, pos)) is not None:
+            spans.append((nxt.group(1), nxt.end(1)))
+            pos = nxt.end(1)
+        for name, end in spans:
+            core = re.sub(r"(?:改造|修复|白改黑|刷黑|新建|重建|提升|建设)$", "", name)
+            if (len(core) >= 3 and is_specific(core) and not GENERIC_RE.match(core) and not REJECT_RE.search(name)
+                    and "“" not in name and "”" not in name):
+                add(name, end - len(name))
     for m in SECTION_RE.finditer(text, lo, hi):
         name = strip_function_words(cut_left(m.group(0), project=True))
         sent = doc.sentence_at(m.start())
@@ -161,6 +185,15 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
             if len(item) >= 2 and is_specific(item) and not GENERIC_RE.match(item):
                 add_virtual(item + m.group(2), pos, len(item))
             pos += len(item)
+    for m in QUOTED_RE.finditer(text, lo, hi):  # “年产10万台精密RV减速机”项目
+        inner = m.group(1)
+        if re.search(r"\d", inner) or (len(inner) >= 5 and is_specific(inner)):
+            if not re.match(r"^[一二三四五六七八九十百千万两双]", inner) and inner not in known_programs():
+                add_virtual(inner + m.group(2), m.start(1), len(inner))
+    for m in OBJECT_RE.finditer(text, lo, hi):  # 改造升级正余和王浩农贸市场, 建设红军小学展览馆
+        name = m.group(1)
+        if is_specific(name) and not GENERIC_RE.match(name) and not REJECT_RE.search(name):
+            add(name, m.start(1))
     for m in NEW_RE.finditer(text, lo, hi):
         name = strip_function_words(m.group(1))
         if len(name) >= 4 and is_specific(name) and not GENERIC_RE.match(name) and not REJECT_RE.search(name):
