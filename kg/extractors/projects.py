@@ -187,9 +187,9 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
             pos += len(item)
     for m in QUOTED_RE.finditer(text, lo, hi):  # “年产10万台精密RV减速机”项目
         inner = m.group(1)
-        if re.search(r"\d", inner) or (len(inner) >= 5 and is_specific(inner)):
-            if not re.match(r"^[一二三四五六七八九十百千万两双]", inner) and inner not in known_programs():
-                add_virtual(inner + m.group(2), m.start(1), len(inner))
+        named = re.search(r"\d", inner) or (len(inner) >= 5 and is_specific(inner))
+        if named and not re.match(r"^[一二三四五六七八九十百千万两双]", inner) and inner not in known_programs():
+            add_virtual(inner + m.group(2), m.start(1), len(inner))
     for m in OBJECT_RE.finditer(text, lo, hi):  # 改造升级正余和王浩农贸市场, 建设红军小学展览馆
         name = m.group(1)
         if is_specific(name) and not GENERIC_RE.match(name) and not REJECT_RE.search(name):
