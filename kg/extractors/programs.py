@@ -24,7 +24,8 @@ from kg.vocab import formulas, known_programs
 QUOTE_RE = re.compile(r"[“\"「『]([^“”\"「」『』\n]{2,48})[”\"」』]")
 IN_SUFFIX = ("行动", "工程", "计划", "战略", "改革", "机制", "活动", "制度", "模式", "攻坚", "攻坚战", "专项行动", "革命",
              "运动", "提升年", "突破年", "建设年", "巩固年", "强化年", "跨越年", "招商", "试点", "规划", "普法", "长制",
-             "一件事", "创建", "工作法", "体系", "行动计划", "工作体系", "英才", "人才计划", "大比武", "清单", "网格")
+             "一件事", "创建", "工作法", "体系", "行动计划", "工作体系", "英才", "人才计划", "大比武", "清单", "网格", "生活圈",
+             "服务圈", "医保圈", "缔造")
 AFTER_WORDS = ("活动", "行动", "改革", "工程", "战略", "机制", "工作法", "模式", "计划", "攻坚战", "攻坚", "专项行动",
                "创建", "试点", "制度", "工作机制", "主题教育", "三年行动", "行动计划", "专项整治", "体系", "工作体系",
                "理念", "大走访", "系列活动", "经验", "战役", "会战", "规划", "工作法", "人才")
@@ -40,7 +41,7 @@ PLAN_STOP_RE = re.compile(r".*(?:落实|实施|推进|编制|制定|出台|启�
 STANCE_PLAN_RE = re.compile(r"将|要|计划|力争|谋划|着力|确保|加快|争取")
 # Unquoted named initiatives: a noun phrase ending in a program word (…提质行动, …综合改革, …强基工程).
 UNQUOTED_RE = re.compile(r"[\u4e00-\u9fff“”·×—]{3,22}?(?:三年行动计划|行动计划|三年行动|专项行动|行动|培育计划|支持计划|孵化计划|"
-                         r"提升计划|增收计划|振兴计划|专项计划|综合改革试点|综合改革|改革试点|(?<!考)试点|改革|战略|战役|保卫战|攻坚战|"
+                         r"提升计划|增收计划|振兴计划|专项计划|大比武|综合改革试点|综合改革|改革试点|(?<!考)试点|改革|战略|战役|保卫战|攻坚战|"
                          r"[提强培振扩打育固惠兴新优]\w?工程)(?![\u4e00-\u9fff]{0,1}(?:项目|建设$))")
 UNQUOTED_GENERIC_RE = re.compile(r"^(?:各项|重大|重点|相关|这项|一批|一系列|全面|深化|深入|各类|多项|若干|系列|专项|综合|"
                                  r"体制|机制|制度|领域|重要|关键|基础|配套|有关|全方位|多层次|新一轮|新一批|本轮|首批|"
@@ -50,7 +51,8 @@ GLOSSARY_RE = re.compile(r"(?:^|\n)\s*\d+[.、]\s*“([^”]{2,20})”[::]([^\n]
 
 
 QUOTE_THRESHOLD = 1
-WEAK_AFTER = ("工作", "建设", "联系", "决策", "综合试点", "普法", "作用", "工程")
+WEAK_AFTER = ("工作", "建设", "联系", "决策", "综合试点", "普法", "作用", "工程", "深入推进", "扎实推进", "全面推进", "有序推进",
+              "持续推进", "招标试点")
 
 
 def _score(text: str, inner: str, a: int, b: int) -> int:
@@ -87,8 +89,17 @@ def _score(text: str, inner: str, a: int, b: int) -> int:
         score += 1  # 平安新杭, 法治店口: a town-branded campaign
     if is_common_word(inner, 20) or len(inner) <= 2:
         score -= 2  # a dictionary word in quotes is descriptive (“家门口”, “一条龙”, “店小二”)
-    if "、" in inner or re.search(r"为王|都是|就是|才是", inner):
+    parts = re.split(r"[、,]", inner)
+    one_vision = len(parts) > 1 and all(2 <= len(p) <= 5 for p in parts) and (
+        len({p[0] for p in parts}) == 1 or all(NUMERAL_RE.match(p) for p in parts))
+    if ("、" in inner or "," in inner) and not one_vision:
+        score -= 2  # 稳增长、保生产、促发展: a list of aims; 大排查、大整改、大提升 is one campaign
+    elif one_vision:
+        score += 1
+    if re.search(r"为王|都是|就是|才是", inner):
         score -= 2
+    if re.fullmatch(r"[\u4e00-\u9fff][升转][\u4e00-\u9fff]", inner):
+        score += 2  # 小升规, 个转企, 下升上, 产转法: enterprise-upgrading programs
     if re.search(r"[要不没无]", inner) and not inner.endswith(IN_SUFFIX):
         score -= 2  # 疫情要防住… : a slogan
     if re.match(r"^(?:全国|全省|省级|国家级|市级)?[\u4e00-\u9fff]{0,6}(?:强镇|示范镇|名镇|先进|优秀|标兵|单位|之乡|称号)$", inner):
@@ -125,6 +136,8 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
                 ex.formulas.append(Formula(name, doc.provenance(a, b, stamp)))
             return
         canon = _canonical(name)
+        if any(len(k) >= 2 and (k in canon or canon in k) and (len(canon) >= 5 or len(k) >= 5) for k in seen):
+            return  # 三清 and 公共安全重大隐患三清专项行动 name one program: keep the first mention
         if canon in seen or re.search(r"(?:不搞|反对|杜绝|防止|严禁|不做|整治)$", text[max(0, a - 4): a]):
             return
         sec = doc.section_at(a)
@@ -139,6 +152,9 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
     for m in QUOTE_RE.finditer(text, doc.body_start, doc.body_end):
         inner = m.group(1).strip()
         a, b = m.span()
+        if re.fullmatch(r"十[一二三四五六七八九]五", inner) and text.startswith("规划", b):
+            add(inner + "规划", a, b + 2, inner + "规划")  # “十四五”规划
+            continue
         if inner in form:
             add(inner, a, b, inner)
             continue
@@ -178,10 +194,11 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
         name = UNQUOTED_GENERIC_RE.sub("", name)
         start = m.end() - len(name)
         core = name
-        suffix_len = len(re.search(r"(?:三年行动计划|行动计划|三年行动|专项行动|行动|计划|综合改革试点|综合改革|改革试点|试点|改革|战略|"
+        suffix_len = len(re.search(r"(?:三年行动计划|行动计划|三年行动|专项行动|行动|计划|大比武|综合改革试点|综合改革|改革试点|试点|改革|战略|"
                                    r"战役|保卫战|攻坚战|工程)$", name).group(0))
         head = core[:-suffix_len] if suffix_len < len(core) else ""
-        if len(name) < 5 or len(head) < 2 or is_common_word(name, 1) or is_common_word(head, 3000):
+        generic_suffix = name.endswith(("改革", "战略", "试点", "工程", "行动"))
+        if len(name) < 5 or len(head) < 2 or is_common_word(name, 1) or (generic_suffix and is_common_word(head, 3000)):
             continue
         if name.endswith("工程") and PHYSICAL_RE.search(name):
             continue  # a physical work is a project, not a program
@@ -191,6 +208,14 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
         if name.endswith(("改革", "战略")) and (word_tags().get(last) or "n")[0] in "vdap" and len(last) > 1:
             continue  # 深化改革, 保持战略: a verb phrase, not a name
         add(name, start, m.end(), name)
+
+    # 平安新杭, 法治店口: a campaign branded with the town's own name, quoted or not
+    town = doc.meta.town or ""
+    short = town[:-2] if town.endswith("街道") else town[:-1]
+    if len(short) >= 2:
+        for m in re.finditer(rf"(?:平安|法治|美丽|数字|幸福|健康|清廉|文明){re.escape(short)}", text[doc.body_start: doc.body_end]):
+            a = doc.body_start + m.start()
+            add(m.group(0), a, a + len(m.group(0)), m.group(0))
 
     _glossary(doc, seen)
 
