@@ -38,7 +38,7 @@ _DATE_SESSION_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*在")
 _DATE_GLUED_RE = re.compile(r"(20\d\d)(\d{2,4})日\s*在")  # 2023831日在 (年/月 lost in scraping)
 _DATE_FIELD_RE = re.compile(r"(?:发布日期|成文日期|发布时间|生成日期)[::\s]*(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})")
 _DATE_TITLE_RE = re.compile(r"[((](\d{4})[.\-]?(\d{1,2})[.\-]?(\d{1,2})[))]")
-_SESSION_RE = re.compile(rf"第[{CN_NUM}]+届人民代表大会第[{CN_NUM}]+次(?:全体)?会议")
+_SESSION_RE = re.compile(rf"第?([{CN_NUM}]+)届\s*人民代表大会\s*第([{CN_NUM}]+)次(?:全体)?会议")
 _TITLE_RE = re.compile(r"[^\n:,。]{0,40}政府工作报告(?:[((][^))\n]{0,20}[))])?")
 
 
@@ -147,6 +147,18 @@ def _sections(text: str, start: int, end: int, report_year: int | None) -> list[
     return out
 
 
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_DATE_CN_RE = re.compile(r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日\s*在")
+
+
+def _cn_number(s: str) -> int:
+    """一 → 1, 十二 → 12, 二十七 → 27, 二〇二六 → 2026 (digit by digit when there is no 十)."""
+    if "十" not in s:
+        return int("".join(str(_CN_DIGITS[c]) for c in s))
+    tens, _, ones = s.partition("十")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+
+
 def _meta(raw: RawDocument, text: str, body_start: int) -> ReportMeta:
     meta = ReportMeta(file=raw.name, path=raw.path, sha256=raw.sha256, chars=len(raw.text))
     date = None
@@ -166,17 +178,27 @@ def _meta(raw: RawDocument, text: str, body_start: int) -> ReportMeta:
                 break
         if date:
             break
+    cn = _DATE_CN_RE.search(text)
+    if date is None and cn:
+        y, mo, d = (_cn_number(g) for g in cn.groups())
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            date = f"{y:04d}-{mo:02d}-{d:02d}"
     meta.date = date
     titles = [t.strip().removeprefix("名称:") for t in _TITLE_RE.findall(text)]
     titles = [t for t in titles if not _CHROME_RE.search(t)] or titles
     if titles:
         meta.title = max(titles[:3], key=len).strip()
-    sessions = _SESSION_RE.findall(text)
-    if sessions:
-        meta.session = sessions[0]
+    session = _SESSION_RE.search(text)
+    if session:
+        meta.session = f"第{session.group(1)}届人民代表大会第{session.group(2)}次会议"
     sp = re.search(r"会议上\s*\n+\s*([\u4e00-\u9fff]{2,4})\s*\n", text[: body_start + 200])
     if sp:
         meta.speaker = sp.group(1)
+    else:  # "广东省省长 孟凡利"
+        sp = re.search(r"(?:^|\n)[^\n]{0,12}(?:省长|市长|县长|区长|镇长|乡长|主席|主任)\s*([\u4e00-\u9fff]{2,4})\s*(?:\n|$)",
+                       text[: body_start + 200])
+        if sp:
+            meta.speaker = sp.group(1)
     if date:
         meta.report_year = int(date[:4])
     else:

@@ -117,3 +117,15 @@ def place_prefixes() -> frozenset[str]:
                 if d.short and len(d.short) >= 2:
                     out.add(d.short)
     return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def regions() -> dict[str, list[Division]]:
+    """County, city and province name → the division and its superiors, nearest first."""
+    out: dict[str, list[Division]] = {}
+    for recs in load().values():
+        for r in recs:
+            chain = r.chain()
+            for k, d in enumerate(chain):
+                out.setdefault(d.name, chain[k:])
+    return out

@@ -15,8 +15,8 @@ from typing import Any
 
 from kg.model import Extraction, Government, Provenance
 
-# Levels a superior may have in the gold shape (§1/§2). 中央 and town-level entries are dropped:
-# gold never lists them, so emitting them would only add false positives.
+# Levels a superior may have in the gold shape (§1/§2). 中央 is kept only above a region (a
+# provincial report answers to 国务院); town reports never list it, nor town-level entries.
 SUPERIOR_LEVELS = frozenset({"县", "市", "区", "省"})
 AMBIGUOUS_KEYS = ("indicators", "companies", "projects", "programs")
 
@@ -34,13 +34,14 @@ def _reading_order(items: list[Any]) -> list[Any]:
     return sorted(items, key=lambda it: it.prov.start if it.prov is not None else float("inf"))
 
 
-def _superiors(govs: list[Government]) -> list[dict[str, Any]]:
+def _superiors(govs: list[Government], region: bool = False) -> list[dict[str, Any]]:
     """Nearest first as the resolver ordered them; unnamed levels kept as {"name": null} (§2)."""
+    levels = SUPERIOR_LEVELS | {"中央"} if region else SUPERIOR_LEVELS
     out: list[dict[str, Any]] = []
     seen: set[tuple[str | None, str]] = set()
     for gov in govs:
         key = (gov.name or None, gov.level)
-        if gov.level not in SUPERIOR_LEVELS or key in seen:
+        if gov.level not in levels or key in seen:
             continue
         seen.add(key)
         out.append({"name": gov.name or None, "level": gov.level})
@@ -100,10 +101,12 @@ def _indicators(ex: Extraction) -> list[dict[str, Any]]:
 def to_gold(ex: Extraction) -> dict[str, Any]:
     """The GUIDELINES §1 object for one report; `ambiguous` is always empty (only annotators use it)."""
     town = ex.town.name if ex.town is not None and ex.town.name else ex.meta.town
+    region = {"region": ex.region.name} if ex.region is not None and ex.region.name else {}
     return {
         "file": ex.meta.file,
         "town": town,
-        "superiors": _superiors(ex.superiors),
+        **region,
+        "superiors": _superiors(ex.superiors, region=ex.region is not None),
         "report_year": ex.meta.report_year,
         "indicators": _indicators(ex),
         "companies": _entities(ex.companies),

@@ -111,6 +111,7 @@ class Extraction:
 
     meta: ReportMeta
     town: Government | None = None
+    region: Government | None = None  # county/city/province of a report above town level
     superiors: list[Government] = field(default_factory=list)
     programs: list[Program] = field(default_factory=list)
     formulas: list[Formula] = field(default_factory=list)

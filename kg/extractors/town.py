@@ -55,7 +55,8 @@ def extract_town(doc: Document, ex: Extraction, stamp: str) -> None:
     for m in _INVOKE_RE.finditer(body):
         invoked.setdefault(_LEVEL[m.group(1)], doc.body_start + m.start())
     if name is None:
-        ex.warnings.append("no town found in the gazetteer; is this a town-level report?")
+        if not _extract_region(doc, ex, stamp):
+            ex.warnings.append("no town or region found; is this a government work report?")
         return
     doc.meta.town = name
     prov = doc.provenance(pos, pos + len(name), stamp) if pos >= 0 else None
@@ -83,3 +84,31 @@ def _mention(doc: Document, name: str, short: str) -> int | None:
             if k >= 0:
                 return k
     return None
+
+
+_REGION_RE = re.compile(r"在([\u4e00-\u9fff]{2,10}?(?:省|自治区|市|县|区|旗|州))第?[一二三四五六七八九十]+届\s*人民代表大会"
+                        r"|([\u4e00-\u9fff]{2,10}?(?:省|自治区|市|县|区|旗|州))(?:人民)?政府工作报告")
+
+
+def _extract_region(doc: Document, ex: Extraction, stamp: str) -> bool:
+    """County, city and provincial reports name their region in the session line or title (GUIDELINES §2)."""
+    head = doc.text[: doc.body_start + 600]
+    chains = gazetteer.regions()
+    for m in _REGION_RE.finditer(head):
+        name = re.sub(r"^.*?年度?", "", m.group(1) or m.group(2))
+        chain = chains.get(name)
+        if not chain:
+            continue
+        at = m.start(1) if m.group(1) else m.start(2)
+        ex.region = Government(name, chain[0].level, chain[0].code, True, doc.provenance(at, at + len(name), stamp))
+        for d in chain[1:]:
+            hit = _mention(doc, d.name, d.short)
+            ex.superiors.append(Government(d.name, d.level, d.code, hit is not None,
+                                           doc.provenance(hit, hit + 2, stamp) if hit is not None else None))
+        if chain[0].level == "省" or len(chain) == 1:
+            central = re.search(r"党中央|国务院", doc.text[doc.body_start: doc.body_end])
+            if central:
+                a = doc.body_start + central.start()
+                ex.superiors.append(Government("国务院", "中央", None, True, doc.provenance(a, a + 3, stamp)))
+        return True
+    return False
