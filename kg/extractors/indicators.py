@@ -21,11 +21,11 @@ HEADS = (
     "生产总值|GDP|总产值|产值|增加值|总收入|收入|营收|投资|投资额|应税销售|销售收入|销售额|销售|零售总额|消费品零售总额|"
     "进出口额|进出口总额|进出口|出口额|出口|进口|到位资金|协议资金|资金|税金|税收|经费|利润|外资|内资|招商引资|引资|"
     "实际到账|到账|失业率|价格涨幅|价格|占比|比重|营业额|总额|产出|税收收入|总值|城镇化率|成交额|经费投入|研发投入|规模|支出|"
-    "经济"
+    "经济|CPI|居民消费价格|花费|总花费"
 )
 _HEAD_END_RE = re.compile(rf"(?:{HEADS})$")
 _CONNECT_RE = re.compile(
-    r"(?:完成|实现|达到|达|为|共计|累计|总计|合计|预计|力争|确保|超过|超|突破|近|约|增至|保持|稳定在|共|了|分别)+$"
+    r"(?:完成|实现|达到|达|为|共计|累计|总计|合计|预计|力争|确保|超过|超|突破|近|约|增至|保持在|保持|稳定在|控制在|控制|共|了|分别)+$"
 )
 _MODIFIER_WORDS = ("力争", "确保", "超", "近", "约")
 _FILLERS_RE = re.compile(r"^(?:[个家户名项座条所](?=[\u4e00-\u9fff]{3})|以来|截至目前|目前|投入|全年|全镇|全乡|全街道|全区|全县|全市|全省|全社会(?=[^固])|累计|共计|完成|实现|预计|其中|当年|今年|同期|"
@@ -39,20 +39,25 @@ _GROWTH_AFTER_RE = re.compile(
 )
 _GROWTH_ONLY_RE = re.compile(
     rf"(?P<names>[\u4e00-\u9fffA-Za-z&、和及]{{2,60}}?)(?:预计|同比|比上年|较上年|力争|确保|年均)?"
-    rf"(?P<dir>增长|增速|增幅|下降)(?:均|分别)?(?:保持在|保持|达到|达|为)?(?P<g>{NUM}(?:%|个百分点)(?:[、,,和]{NUM}%)*)"
+    rf"(?P<dir>增长|增速|增幅|涨幅|下降|压减|降低)(?:均|分别)?(?:保持在|保持|达到|达|为|控制在)?(?P<g>{NUM}(?:%|个百分点)(?:[、,,和]{NUM}%)*)"
     rf"(?P<mod>左右|以上|以内)?"
 )
 _PERIOD_RE = re.compile(
     r"(?:(?P<y>\d{4})年)?(?:(?P<m1>\d{1,2})[-—~至到](?P<m2>\d{1,2})月|(?P<h>上半年|下半年)|(?P<q>前三季度|一季度)|(?P<full>全年))"
     r"|(?P<yo>\d{4})年(?![\d-])"
 )
-_SKIP_NAME_RE = re.compile(r"项目|总投资|计划投资|融资|补助|奖励|慰问|资助|救助|帮扶|授信|贷款|债务|拨付|争取|投入(?!产)")
+_SKIP_NAME_RE = re.compile(r"项目|总投资|计划投资|融资|补助|奖励|慰问|资助|救助|帮扶|授信|贷款|债务|拨付|争取|(?<!经费)(?<!研发)投入(?!产)")
 _CLAUSE_SPLIT_RE = re.compile(r"[,,;;:。!?]")
+
+
+_FIVE_YEAR_RE = re.compile(r"“?十[一二三四五六七八九]五”?(?:时期|期间)|五年来|过去五年")
 
 
 def _period(sentence: str, upto: int, year: int | None) -> str | None:
     """The last period expression before `upto` in the sentence, resolved against `year`."""
     period = str(year) if year else None
+    if year and _FIVE_YEAR_RE.search(sentence[:upto]):
+        period = f"{year - 4}..{year}"  # a five-year review: the plan period ending in the review year
     for m in _PERIOD_RE.finditer(sentence, 0, upto):
         y = int(m.group("y") or m.group("yo") or 0) or year
         if y is None:
@@ -193,6 +198,10 @@ def _growth_only(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen
         if re.search(r"\d", names_text):
             continue
         parts = [p for p in re.split(r"[、和及]", names_text) if p]
+        if len(parts) > 1 and "等" in parts[-1]:
+            last, shared = parts[-1].split("等", 1)
+            if _HEAD_END_RE.search(shared):
+                parts = [p + shared for p in parts[:-1]] + [last + shared]
         values = re.findall(NUM, m.group("g"))
         names: list[tuple[str, int]] = []
         pos = offset
@@ -211,7 +220,7 @@ def _growth_only(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen
         for w in ("力争", "确保"):
             if w in pre and mod is None:
                 mod = None  # 力争 alone before a growth rate marks the target, not a modifier
-        sign = -1 if m.group("dir") == "下降" else 1
+        sign = -1 if m.group("dir") in ("下降", "压减", "降低") else 1
         five_year = "年均" in s[cs: m.end()]
         for k, (nm, npos) in enumerate(names):
             g = float(values[k] if len(values) > 1 else values[0]) * sign
