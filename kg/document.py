@@ -68,6 +68,7 @@ class Document:
     sentences: list[Sentence] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    _sentence_starts: list[int] = field(default_factory=list, repr=False)
 
     @property
     def text(self) -> str:
@@ -80,7 +81,9 @@ class Document:
                           sent.text.strip() if sent else self.text[i:j], extractor)
 
     def sentence_at(self, i: int) -> Sentence | None:
-        k = bisect.bisect_right([s.start for s in self.sentences], i) - 1
+        if len(self._sentence_starts) != len(self.sentences):
+            self._sentence_starts = [s.start for s in self.sentences]
+        k = bisect.bisect_right(self._sentence_starts, i) - 1
         return self.sentences[k] if k >= 0 else None
 
     def section_at(self, i: int) -> Section | None:

@@ -50,6 +50,7 @@ _SKIP_NAME_RE = re.compile(r"项目|工程|总投资|计划投资|融资|补助|
 _CLAUSE_SPLIT_RE = re.compile(r"[,,;;:。!?]")
 
 
+_GROWTH_WORD_RE = re.compile(r"增长|增速|增幅|涨幅|下降|压减|降低")
 _FIVE_YEAR_RE = re.compile(r"“?十[一二三四五六七八九]五”?(?:时期|期间)|五年来|过去五年")
 
 
@@ -187,6 +188,8 @@ def _amounts(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen: se
 def _growth_only(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen: set[tuple],
                  used: list[tuple[int, int]]) -> None:
     s = sent.text
+    if not _GROWTH_WORD_RE.search(s):
+        return
     for m in _GROWTH_ONLY_RE.finditer(s):
         if any(a <= m.start("g") < b for a, b in used):
             continue
