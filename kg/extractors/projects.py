@@ -57,6 +57,9 @@ REJECT_RE = re.compile(r"^[^(]*\)|\([^)]*$|等|首条|首个|首家|结束|全�
                        r"^(?:一批|优质|重要|重大|研发|全年|大抓|相关|多渠道|用于|推动|整合|获取|优选|新增|做实|每周|提档|整治提升)"
                        r"|(?:内资|外资|科创类?|产业|重特大|战略性|优质|民生|工业|农业农村)(?:项目|工程)$|亿元")
 INVEST_RE = re.compile(r"(?:总投资|计划投资|投资|投入|总投入|估算投资)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)")
+INVEST_BEFORE_RE = re.compile(r"(?:总投资|计划投资|投资|总投入|投入)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)的?"
+                              r"[,,]?(?:实施|完成|建设|启动|推进|新建|开发区三期——|[\u4e00-\u9fff]{0,6}——)?(?:\d+个)?$")
+INVEST_AFTER_RE = re.compile(r"(?:项目|工程)?[,,]?(?:计划)?(?:总投资|投资)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)")
 STATUS = (("签约", "签约"), ("开工", "开工"), ("动工", "开工"), ("投产", "投产"), ("建成", "建成"), ("竣工", "建成"),
           ("完工", "建成"), ("投运", "建成"), ("通车", "建成"), ("在建", "在建"), ("续建", "在建"), ("推进", "在建"))
 VILLAGE_RE = re.compile(r"([\u4e00-\u9fff]{2,4}村)(?![民委级庄])")
@@ -103,7 +106,10 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         clause_lo = max(sent.start if sent else lo, a - 30)
         cl = text[clause_lo: min(b + 30, sent.end if sent else hi)]
         clause = re.split(r"[;。]", cl)[0] if cl else ""
-        inv = INVEST_RE.search(clause)
+        # The amount belongs to this work only when it sits right before it (总投资58亿元南方水泥…)
+        # or right after it (…项目,总投资3亿元); an amount spread over a list stays unassigned.
+        in_list = text[b: b + 1] in ("、", "等") or text[a - 1: a] == "、"
+        inv = None if in_list else INVEST_BEFORE_RE.search(text, max(lo, a - 30), a) or INVEST_AFTER_RE.match(text, b)
         value = unit = yuan = None
         if inv:
             value = float(inv.group(1))
