@@ -108,6 +108,8 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
         if not brand:
             continue
         name = brand + m.group(0)
+        if "等" in brand:
+            continue  # 山西中兴等公司: a list, named by the list rule
         if m.group(0) in ("公司", "集团") and len(brand) < 2:
             continue
         if m.group(0) == "农场" and not brand.endswith(("家庭",)) and len(brand) > 4:
@@ -140,7 +142,7 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
         if 2 <= len(name) <= 8 and not is_common_word(name, 60) and (_leading_brand(name) or INDUSTRY_RE.fullmatch(name)) \
                 and not PROJECT_WORDS_RE.search(name):
             add(name, m.end(1) - len(name))
-    for m in re.finditer(r"(?<=[推进加快实施启动开工签约引进落地])([\u4e00-\u9fff]{2,3})项目", text[lo:hi]):
+    for m in re.finditer(r"(?<=推进|加快|实施|启动|开工|签约|引进|落地)([\u4e00-\u9fff]{2,3})项目", text[lo:hi]):
         brand = m.group(1)
         if _leading_brand(brand) == brand:
             add(brand, lo + m.start(1))  # 推进御镐项目: a rare name heading a project is its enterprise

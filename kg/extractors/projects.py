@@ -120,7 +120,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         status = next((s for w, s in STATUS if w in clause), None)
         if sec and sec.kind == "plan" and status in (None, "在建"):
             status = "计划"
-        village = VILLAGE_RE.search(text[clause_lo:a])
+        village = VILLAGE_RE.search(cut_left(text[clause_lo:a]) or "")
         found[name] = Project(name, value, unit, yuan, status, village.group(1) if village else None,
                               prov=doc.provenance(a, b, stamp))
 
