@@ -194,10 +194,10 @@ def _meta(raw: RawDocument, text: str, body_start: int) -> ReportMeta:
     session = _SESSION_RE.search(text)
     if session:
         meta.session = f"第{session.group(1)}届人民代表大会第{session.group(2)}次会议"
-    sp = re.search(r"会议上\s*\n+\s*([\u4e00-\u9fff]{2,4})\s*\n", text[: body_start + 200])
+    sp = re.search(r"会议上\s*\n+\s*([\u4e00-\u9fff]{2,10})\s*\n", text[: body_start + 200])
     if sp:
-        meta.speaker = sp.group(1)
-    else:  # "广东省省长 孟凡利"
+        meta.speaker = re.sub(r"^[\u4e00-\u9fff]{0,6}?(?:省长|市长|县长|区长|镇长|乡长|主席|主任|书记)", "", sp.group(1)) or None
+    if meta.speaker is None:  # "广东省省长 孟凡利"
         sp = re.search(r"(?:^|\n)[^\n]{0,12}(?:省长|市长|县长|区长|镇长|乡长|主席|主任)\s*([\u4e00-\u9fff]{2,4})\s*(?:\n|$)",
                        text[: body_start + 200])
         if sp:
@@ -228,6 +228,7 @@ def build_document(raw: RawDocument) -> Document:
     doc = Document(raw, mapped, start, end, meta)
     doc.sentences = _split_sentences(text, start, end)
     doc.sections = _sections(text, start, end, meta.report_year)
+    doc.warnings.extend(raw.warnings)
     if has_mojibake(raw.text):
         doc.warnings.append("source contains mojibake (characters destroyed by a broken pinyin injector)")
     return doc

@@ -36,9 +36,9 @@ _INNER_SPACE_RE = re.compile(
     rf"(?<={_ZH})[ \t\u00a0\u3000]+(?=[{CJK}{CJK_PUNCT}0-9A-Za-z,.;:!?%()\"])"
     rf"|(?<=[0-9A-Za-z,.;:!?%()\"])[ \t\u00a0\u3000]+(?={_ZH})"
 )
-_HEADING_START = r"(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+|\d+[.、])"
+_HEADING_START = r"(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+(?:部分|章|节)|\d+[.、](?!\d))"
 # A single line break between two CJK characters, after a full-width line, is a PDF soft wrap.
-_SOFT_WRAP_RE = re.compile(rf"(?<=[^\n]{{14}}[{CJK},、])[ \t]*\n[ \t]*(?=[{CJK}])(?!{_HEADING_START})")
+_SOFT_WRAP_RE = re.compile(rf"(?<=[^\n]{{14}}[{CJK},、])[ \t]*\n[ \t]*(?=[{CJK}0-9“(（])(?!{_HEADING_START}|各位代表|各位委员|同志们)")
 
 
 @dataclass(slots=True)
@@ -152,10 +152,25 @@ def normalize(raw: str) -> MappedText:
         m = m.convert(_t2s())
         m = m.sub(re.compile("著力|无著落"), lambda x: x.group(0).replace("著", "着"))
     if looks_wrapped(m.text):
-        m = m.sub(_SOFT_WRAP_RE, "")
+        m = m.sub(_SOFT_WRAP_RE, _soft_wrap_joiner(m.text))
     m = m.sub(_INNER_SPACE_RE, "")
     m = m.sub(re.compile(r"\?{2,}|\?(?=[(（一二三四五六七八九十])"), "")  # stray ?? bullets of bad encodings
     return m
+
+
+def _soft_wrap_joiner(text: str) -> Callable[[re.Match[str]], str]:
+    """Join a line break only after a line about as long as the page's full lines.
+
+    A short line ending in a CJK character (…第三次会议上) is complete; a full-width one is wrapped.
+    """
+    lengths = sorted(len(ln.strip()) for ln in text.split("\n") if len(ln.strip()) >= 15)
+    full = lengths[len(lengths) * 3 // 4] if lengths else 0
+
+    def join(m: re.Match[str]) -> str:
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        return "" if len(text[line_start: m.start()].strip()) >= 0.8 * full else m.group(0)
+
+    return join
 
 
 def looks_wrapped(text: str) -> bool:

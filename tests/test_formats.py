@@ -336,8 +336,6 @@ def test_pdf_text_layer_is_read_and_broken_lines_rejoined(report_pdf: Path) -> N
             assert rd.text[s:e] == it["quote"]
 
 
-@pytest.mark.xfail(strict=True, reason="kg/normalize.py _SOFT_WRAP_RE only rejoins a break followed by a CJK "
-                   "character; a line starting with a digit ('规上工业产值\\n31.2亿元') stays broken (reported)")
 def test_pdf_line_break_before_a_number_is_rejoined(tmp_path: Path) -> None:
     pages = [[line.replace("规上", "规上工业产值").replace("工业产值完成31.2亿元", "31.2亿元") for line in PDF_PAGES[0]]]
     p = tmp_path / "r.pdf"
@@ -346,9 +344,6 @@ def test_pdf_line_break_before_a_number_is_rejoined(tmp_path: Path) -> None:
     assert _find(to_gold(extract_file(p))["indicators"], name="规上工业产值", value=31.2)
 
 
-@pytest.mark.xfail(strict=True, reason="kg/normalize.py joins any >=14-character line ending in a CJK character "
-                   "to the next: a complete line ('…第三次会议上' then '各位代表:') is glued; rejoining should "
-                   "need the line to be about as long as the page's full lines (reported)")
 def test_pdf_short_complete_line_is_not_joined(report_pdf: Path) -> None:
     assert "第三次会议上\n各位代表" in build_document(read_document(report_pdf)).text
 
@@ -611,8 +606,6 @@ def test_utf8_cut_inside_its_last_character_keeps_the_text(tmp_path: Path) -> No
     assert rd.warnings and "1 undecodable" in rd.warnings[0]
 
 
-@pytest.mark.xfail(strict=True, reason="kg/document.py build_document does not copy RawDocument.warnings into "
-                   "Document.warnings, so the user never sees the replaced-bytes warning (reported)")
 def test_replaced_bytes_warning_reaches_the_extraction(tmp_path: Path) -> None:
     p = tmp_path / "damaged.txt"
     p.write_bytes(_with_bad_bytes(TOWN_REPORT, "gbk", 4))
