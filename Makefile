@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 SEEDS ?= seeds
 BUILD ?= build
 # Debian packages the test suite needs (installed with apt-get when missing and running as root).
-# Later issues add e.g. chromium fonts-wqy-microhei (browser tests) and virtuoso-minimal (SPARQL server).
-SYSTEM_PACKAGES ?=
+# virtuoso-minimal: the Virtuoso SPARQL server tests/test_sparql_servers.py starts (virtuoso-t, isql-vt).
+# Later issues add e.g. chromium fonts-wqy-microhei (browser tests).
+SYSTEM_PACKAGES ?= virtuoso-minimal
 
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 KEY := $(shell cksum pyproject.toml | cut -d' ' -f1)

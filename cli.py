@@ -103,6 +103,8 @@ def build(
                                                        show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Build directory, replaced atomically.")] = BUILD,
     max_mb: Annotated[float, typer.Option("--max-mb", min=0.001, help="Skip files larger than this.")] = 20,
+    validate: Annotated[bool, typer.Option("--validate/--no-validate", help="Check the RDF against "
+                                           "ontology/shapes.ttl (SHACL) and report the verdict.")] = True,
 ) -> None:
     """Build the graph stores and visualization from report files."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -114,14 +116,15 @@ def build(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("[dim]{task.fields[item]}"), console=err, transient=True) as bar:
         tasks: dict[str, Any] = {}
-        labels = {"extract": "extract", "store": "stores ", "viz": "viz    "}
+        labels = {"extract": "extract", "store": "stores ", "viz": "viz    ", "validate": "shacl  "}
 
         def progress(stage: str, done: int, total: int, item: str) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(labels.get(stage, stage), total=total, item="")
             bar.update(tasks[stage], completed=done, total=total, item=Path(item).name if item else "")
 
-        result = run_build(paths or [SEEDS], out, progress=progress, max_bytes=_bytes(max_mb))
+        result = run_build(paths or [SEEDS], out, progress=progress, max_bytes=_bytes(max_mb),
+                           validate=validate)
     render(result.summary, Console(), err)
     if not result.built:
         n = len(result.failed)
@@ -130,6 +133,10 @@ def build(
     typer.echo(f"Built {out}/ in {result.seconds:.1f} s: RDF store {out / 'rdf'}, property graph "
                f"{out / 'graph.lbug'}, extractions {out / 'extractions.jsonl'}")
     typer.echo(f"Visualization: {result.viz}")
+    if "shacl" in result.summary:
+        from kg.shacl import verdict_line
+
+        typer.echo(verdict_line(result.summary["shacl"], out))
 
 
 # ---------------------------------------------------------------- extract
@@ -288,39 +295,192 @@ def _not_yet(what: str) -> None:
     raise TownKGError(Code.NOT_YET, f"not yet available: {what}")
 
 
-@app.command(context_settings=_PASS_THROUGH,
-             epilog=_example("kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'",
-                             "kg query programs_shared --engine ladybug --format csv"))
+# ---------------------------------------------------------------- query
+
+class QueryFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+# The query language comes from the flag (--sparql '…') or the file suffix; issue #5 adds "cypher"
+# (--cypher, .cypher), issue #6 named queries from queries/.
+QUERY_SUFFIXES: dict[str, str] = {".rq": "sparql", ".sparql": "sparql"}
+
+
+def _query_source(file: Path | None, **inline: str | None) -> tuple[str, str]:
+    """(language, text) from exactly one of the inline-query flags or FILE."""
+    given = [(lang, text) for lang, text in inline.items() if text is not None]
+    flags = " or ".join(f"--{lang} '…'" for lang in inline)
+    if len(given) + (file is not None) != 1:
+        raise TownKGError(Code.QUERY, f"give exactly one query: {flags}, or a query FILE "
+                          f"({', '.join(QUERY_SUFFIXES)})")
+    if file is None:
+        return given[0]
+    lang = QUERY_SUFFIXES.get(file.suffix.lower())
+    if lang is None:
+        raise TownKGError(Code.QUERY, f"cannot tell the query language from the file suffix; use "
+                          f"{', '.join(QUERY_SUFFIXES)} or {flags}", str(file))
+    from kg.sparql import read_query_file
+
+    return lang, read_query_file(file)
+
+
+@app.command(epilog=_example("kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'",
+                             "kg query my-query.rq --format csv > answer.csv",
+                             "kg query --update --sparql 'DELETE WHERE { GRAPH ?g { ?s tk:modifier ?m } }'"))
 @guarded
-def query(args: ArgsT = None) -> None:
-    """Query the built graph with SPARQL or Cypher (not yet: #4, #5, #6)."""
-    _not_yet("kg query arrives with issue #4 (SPARQL on Oxigraph), #5 (Cypher on LadybugDB) "
-             "and #6 (named queries)")
+def query(
+    file: Annotated[Path | None, typer.Argument(help="Query file; its suffix picks the language "
+                                                "(.rq, .sparql: SPARQL).", show_default=False)] = None,
+    sparql: Annotated[str | None, typer.Option(
+        "--sparql", help="SPARQL query on the build's Oxigraph store; TownKG prefixes (tk:, prov:, qb:, "
+        "skos:…) are predeclared and the default graph is the union of all graphs.",
+        show_default=False)] = None,
+    fmt: Annotated[QueryFormat, typer.Option("--format", "-f", help="table for reading; csv and json are the "
+                                             "W3C SPARQL results formats.")] = QueryFormat.table,
+    update: Annotated[bool, typer.Option("--update", help="Allow SPARQL updates (INSERT, DELETE, LOAD, "
+                                         "CLEAR, DROP, CREATE…) to modify the build's store.")] = False,
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+) -> None:
+    """Query the built graph with SPARQL (read-only unless --update)."""
+    lang, text = _query_source(file, sparql=sparql)
+    if lang == "sparql":
+        from kg import sparql as sq
+
+        result = sq.run(build_dir, text, update=update)
+        if fmt is QueryFormat.json:
+            typer.echo(sq.to_json(result))
+        elif fmt is QueryFormat.csv:
+            typer.echo(sq.to_csv(result), nl=False)
+        else:
+            Console().print(sq.to_table(result))
 
 
-@app.command(context_settings=_PASS_THROUGH,
-             epilog=_example("kg load sparql --endpoint http://127.0.0.1:7878/query",
-                             "kg load neo4j --uri bolt://127.0.0.1:7687 --user neo4j --password secret"))
+# ---------------------------------------------------------------- load (one subcommand per target)
+
+load_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                       rich_markup_mode="rich")
+app.add_typer(load_app, name="load", help="Load the graph into a SPARQL server or Neo4j (`kg load TARGET`).",
+              epilog=_example("kg load sparql --endpoint http://127.0.0.1:7878/query "
+                              "--update-endpoint http://127.0.0.1:7878/update "
+                              "--graph-store http://127.0.0.1:7878/store",
+                              "kg load neo4j --uri bolt://127.0.0.1:7687 --user neo4j --password secret"))
+
+
+@load_app.command("sparql", epilog=_example(
+    "kg load sparql --endpoint http://127.0.0.1:7878/query --update-endpoint http://127.0.0.1:7878/update "
+    "--graph-store http://127.0.0.1:7878/store",
+    "kg load sparql --endpoint http://127.0.0.1:8890/sparql-auth "
+    "--graph-store http://127.0.0.1:8890/sparql-graph-crud-auth --user dba --password dba",
+    "kg load sparql --endpoint http://127.0.0.1:3030/kg/query --update-endpoint http://127.0.0.1:3030/kg/update"))
 @guarded
-def load(args: ArgsT = None) -> None:
-    """Load the graph into a SPARQL server or Neo4j (not yet: #4, #5)."""
-    _not_yet("kg load arrives with issue #4 (kg load sparql) and #5 (kg load neo4j)")
+def load_sparql(
+    endpoint: Annotated[str, typer.Option("--endpoint", help="SPARQL query endpoint (checked first, and "
+                                          "used to count what was loaded).", show_default=False)],
+    update_endpoint: Annotated[str | None, typer.Option("--update-endpoint", help="SPARQL update endpoint "
+                                                        "(default: --endpoint).", show_default=False)] = None,
+    graph_store: Annotated[str | None, typer.Option(
+        "--graph-store", help="Graph Store Protocol endpoint: graphs are replaced with PUT (+ POST batches) "
+        "instead of DROP + INSERT DATA.", show_default=False)] = None,
+    user: Annotated[str | None, typer.Option("--user", help="User for HTTP Basic/Digest auth.",
+                                             show_default=False)] = None,
+    password: Annotated[str | None, typer.Option("--password", envvar="KG_SPARQL_PASSWORD",
+                                                 help="Password for --user.",
+                                                 show_default=False)] = None,
+    batch_triples: Annotated[int, typer.Option("--batch-triples", min=1, help="Triples per request "
+                                               "(Virtuoso refuses much more than 1,000).")] = 1000,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait per request.")] = 120,
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+) -> None:
+    """Replace this build's named graphs on any SPARQL 1.1 server (idempotent)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kg.sparql import compact
+    from kg.sparql_load import Target, load_build
+
+    target = Target(endpoint, update_endpoint, graph_store, user, password, timeout)
+    with Progress(TextColumn("load   "), BarColumn(), MofNCompleteColumn(), TextColumn("triples"),
+                  TimeElapsedColumn(), TextColumn("[dim]{task.fields[item]}"), console=Console(stderr=True),
+                  transient=True) as bar:
+        task = bar.add_task("load", total=None, item="")
+
+        def progress(done: int, total: int, graph: str) -> None:
+            from pyoxigraph import NamedNode
+
+            bar.update(task, completed=done, total=total, item=compact(NamedNode(graph)))
+
+        result = load_build(build_dir, target, batch_triples=batch_triples, progress=progress)
+    typer.echo(result.line())
+    if result.mismatched:
+        g = result.mismatched[0]
+        raise TownKGError(Code.STORE, f"{len(result.mismatched)} graph(s) differ after loading, e.g. {g}: "
+                          f"sent {result.expected[g]} triples, the server holds {result.on_server.get(g, 0)}",
+                          endpoint)
 
 
-@app.command(context_settings=_PASS_THROUGH,
-             epilog=_example("kg export --format ttl --out townkg.ttl",
-                             "kg export --format graphml --out townkg.graphml"))
+@load_app.command("neo4j", context_settings=_PASS_THROUGH,
+                  epilog=_example("kg load neo4j --uri bolt://127.0.0.1:7687 --user neo4j --password secret"))
 @guarded
-def export(args: ArgsT = None) -> None:
-    """Export as RDF, Neo4j CSV or GraphML (not yet: #4, #5)."""
-    _not_yet("kg export arrives with issue #4 (ttl, trig, nq, jsonld) and #5 (neo4j-csv, graphml)")
+def load_neo4j(args: ArgsT = None) -> None:
+    """Load the property graph into Neo4j or another Bolt server (not yet: #5)."""
+    _not_yet("kg load neo4j arrives with issue #5")
 
 
-@app.command(context_settings=_PASS_THROUGH, epilog=_example("kg validate", "kg validate --build build/"))
+# ---------------------------------------------------------------- export (formats: kg.export.EXPORTERS)
+
+
+def _export_formats() -> dict[str, Any]:
+    from kg.export import EXPORTERS
+
+    return EXPORTERS
+
+
+ExportFormat = StrEnum("ExportFormat", {k: k for k in _export_formats()})  # type: ignore[misc]
+
+
+@app.command(epilog=_example("kg export --format ttl --out townkg.ttl",
+                             "kg export --format trig --build build/ > townkg.trig",
+                             "kg export --format jsonld --out townkg.jsonld"))
 @guarded
-def validate(args: ArgsT = None) -> None:
-    """Validate the RDF graph against the SHACL shapes (not yet: #4)."""
-    _not_yet("kg validate arrives with issue #4 (SHACL validation with pyshacl)")
+def export(
+    fmt: Annotated[ExportFormat, typer.Option(  # type: ignore[valid-type]
+        "--format", "-f", help="; ".join(f"{k}: {e.help}" for k, e in _export_formats().items()),
+        show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: stdout).",
+                                             show_default=False)] = None,
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+) -> None:
+    """Export the built graph as RDF files (Turtle, TriG, N-Quads, JSON-LD)."""
+    from kg.export import export as run_export
+
+    line = run_export(str(fmt), build_dir, out)
+    typer.echo(f"Exported {line}", err=out is None)  # stdout carries the data when there is no --out
+
+
+# ---------------------------------------------------------------- validate
+
+
+@app.command(epilog=_example("kg validate", "kg validate --build build/ --shapes my-shapes.ttl"))
+@guarded
+def validate(
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+    shapes: Annotated[Path | None, typer.Option("--shapes", help="SHACL shapes file (default: "
+                                                "ontology/shapes.ttl).", show_default=False)] = None,
+) -> None:
+    """Validate the built RDF graph against the SHACL shapes; one line per violation, exit 1 if any."""
+    from kg.rdf import SHAPES_PATH
+    from kg.shacl import validate_build
+
+    shapes = shapes or SHAPES_PATH
+    if not shapes.is_file():
+        raise TownKGError(Code.UNREADABLE, "shapes file not found", str(shapes))
+    result = validate_build(build_dir, shapes)
+    for v in result.violations:
+        typer.echo(v.line())
+    typer.echo(result.summary_line())
+    if not result.conforms:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # `python cli.py …` works without installing

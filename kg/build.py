@@ -12,7 +12,7 @@
 
 Layout of `out/`: `extractions.jsonl` (one report per line, the exact `Extraction` records),
 `rdf/` (Oxigraph store), `graph.lbug` (LadybugDB), `programs.html` (town–program network),
-`summary.json` (per-town counts, store counts, failed files).
+`summary.json` (per-town counts, store counts, SHACL verdict, failed files).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ SUMMARY = "summary.json"
 VIZ = "programs.html"
 
 Failure = tuple[Path, str]  # (input path, one-line reason ending in its error code)
-# progress(stage, done, total, item): stage is "extract" (item = file), "store" (item = store name) or "viz".
+# progress(stage, done, total, item): stage is "extract" (item = file), "store" (item = store name), "viz"
+# or "validate" (item = shapes file).
 Progress = Callable[[str, int, int, str], None]
 
 
@@ -263,12 +264,29 @@ def _noop(stage: str, done: int, total: int, item: str) -> None:
     """Default progress callback."""
 
 
+def _validate(graph: Any, progress: Progress) -> dict[str, Any]:
+    """SHACL verdict for the graph's RDF (what the Oxigraph sink stores), for summary.json["shacl"]."""
+    from kg.rdf import SHAPES_PATH, graph_to_quads
+    from kg.shacl import validate_quads
+    from kg.stores.base import conformant
+
+    progress("validate", 0, 1, SHAPES_PATH.name)
+    try:
+        verdict: dict[str, Any] = validate_quads(graph_to_quads(conformant(graph)[0])).to_dict()
+    except Exception as e:  # a validator bug must not cost the build; the summary says what happened
+        verdict = {"conforms": None, "error": _one_line(f"{type(e).__name__}: {e}")}
+    progress("validate", 1, 1, SHAPES_PATH.name)
+    return verdict
+
+
 def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | None = None,
-          max_bytes: int = DEFAULT_MAX_BYTES) -> BuildResult:
+          max_bytes: int = DEFAULT_MAX_BYTES, validate: bool = True) -> BuildResult:
     """Extract every report under `paths` and write a complete build to `out` (atomically).
 
     Returns which files were read and which failed (with reasons). Raises `TownKGError` only for
-    whole-build problems (a store refused the graph), in which case `out` is untouched.
+    whole-build problems (a store refused the graph), in which case `out` is untouched. With
+    `validate`, the RDF is checked against ontology/shapes.ttl and the verdict stored as
+    `summary["shacl"]` (violations are reported, not fatal: `kg validate` lists them).
     """
     from kg.graph import build_graph
     from kg.summary import summarize
@@ -312,6 +330,8 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
         write_program_network(graph, tmp / VIZ)
         report("viz", 1, 1, VIZ)
         result.summary = summarize(result.extractions, result.failed, counts)
+        if validate:
+            result.summary["shacl"] = _validate(graph, report)
         (tmp / SUMMARY).write_text(json.dumps(result.summary, ensure_ascii=False, indent=1) + "\n",
                                    encoding="utf-8")
         _swap(tmp, out)

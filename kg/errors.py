@@ -19,6 +19,7 @@ class Code(StrEnum):
     TOO_LARGE = "E108"  # above the configured size limit
     UNREADABLE = "E109"  # missing file, permission denied, vanished mid-run
     STORE = "E201"  # a graph or RDF store refused or is unreachable
+    QUERY = "E301"  # a query is malformed, or would modify data without --update
     NOT_YET = "E901"  # command planned but not implemented yet
 
 

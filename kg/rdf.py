@@ -28,7 +28,9 @@ Mapping decisions (kept here because every RDF consumer depends on them):
   xsd:gYear, others (``2023-01..2023-07``, ``2023-H1``) plain strings.
 * Standard super-properties/classes are materialized because Oxigraph does no inference:
   org:subOrganizationOf for SUBORDINATE_TO/PART_OF, aligned rdf:types (org:Organization, skos:Concept,
-  qb:Observation, prov:Entity, schema:Report), skos:prefLabel next to rdfs:label for concepts and orgs.
+  qb:Observation, prov:Entity, schema:Report), skos:prefLabel next to rdfs:label for concepts and orgs;
+  a program written differently from its canonical name (IMPLEMENTS ``surface``) gets that form as
+  ``skos:altLabel`` in the report's graph.
 * Literals: names and other Chinese prose ``@zh``; numbers xsd:decimal (xsd:double for NaN/inf); offsets
   xsd:nonNegativeInteger; codes and enums xsd:string. Unknown props map to ``tk:<camelCase>``.
 """
@@ -339,6 +341,9 @@ def graph_to_quads(pg: PropertyGraph) -> list[Quad]:
         p = edge_predicate(e.type)
         g = graph_of_edge(pg, e.src, e.props)
         em.add(s, p, o, g)
+        surface, dst = e.props.get("surface"), pg.nodes.get(e.dst)
+        if e.type == "IMPLEMENTS" and surface and dst is not None and surface != dst.props.get("name"):
+            em.add(o, _n("skos:altLabel"), Literal(str(surface), language="zh"), g)
         if e.type in _SUPER_SAME_DIR:
             em.add(s, _n(_SUPER_SAME_DIR[e.type]), o, g)
         if e.type in _INVERSE:

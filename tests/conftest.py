@@ -120,3 +120,18 @@ def reports_dir(tmp_path: Path) -> Path:
                              encoding="utf-8")
     (d / "empty.txt").write_text("", encoding="utf-8")
     return d
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """seeds/ built once per session with the real pipeline (kg.build), for the RDF/SPARQL tests.
+
+    Shared: open its store read-only, or copy it (`shutil.copytree`) before changing anything.
+    """
+    from kg.build import build
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("seed-build") / "build"
+    result = build([root / "seeds"], out)
+    assert result.built and not result.failed, result.failed
+    return out

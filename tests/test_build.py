@@ -61,7 +61,8 @@ def test_build_collects_failures_and_builds_the_rest(fake_extractor, memory_sink
     assert failed["empty.txt"].endswith("[E101]") and failed["missing.txt"].endswith("[E109]")
     assert failed["bug.txt"].startswith("internal error RuntimeError") and "\n" not in failed["bug.txt"]
     assert ("extract", 0, 5, str(reports_dir / "a.txt")) in calls and ("extract", 5, 5, "") in calls
-    assert {c[0] for c in calls} == {"extract", "store", "viz"}
+    assert {c[0] for c in calls} == {"extract", "store", "viz", "validate"}
+    assert res.summary["shacl"]["conforms"] is True
     summary = json.loads((out / SUMMARY).read_text("utf-8"))
     assert summary == res.summary
     assert [r["town"] for r in summary["towns"]] == ["青溪镇", "新杭镇"]
