@@ -305,7 +305,8 @@ class QueryFormat(StrEnum):
 
 # The query language comes from the flag (--sparql '…') or the file suffix; issue #5 adds "cypher"
 # (--cypher, .cypher), issue #6 named queries from queries/.
-QUERY_SUFFIXES: dict[str, str] = {".rq": "sparql", ".sparql": "sparql"}
+QUERY_SUFFIXES: dict[str, str] = {".rq": "sparql", ".sparql": "sparql",
+                                  ".cypher": "cypher", ".cyp": "cypher", ".cql": "cypher"}
 
 
 def _query_source(file: Path | None, **inline: str | None) -> tuple[str, str]:
@@ -328,23 +329,35 @@ def _query_source(file: Path | None, **inline: str | None) -> tuple[str, str]:
 
 @app.command(epilog=_example("kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'",
                              "kg query my-query.rq --format csv > answer.csv",
-                             "kg query --update --sparql 'DELETE WHERE { GRAPH ?g { ?s tk:modifier ?m } }'"))
+                             "kg query --update --sparql 'DELETE WHERE { GRAPH ?g { ?s tk:modifier ?m } }'",
+                             "kg query --cypher 'MATCH (t:Town)-[:IMPLEMENTS]->(:Program {name: $p}) "
+                             "RETURN t.name' --param p=乡村振兴",
+                             "kg query towns.cypher --format json"))
 @guarded
 def query(
     file: Annotated[Path | None, typer.Argument(help="Query file; its suffix picks the language "
-                                                "(.rq, .sparql: SPARQL).", show_default=False)] = None,
+                                                "(.rq, .sparql: SPARQL; .cypher, .cyp, .cql: Cypher).",
+                                                show_default=False)] = None,
     sparql: Annotated[str | None, typer.Option(
         "--sparql", help="SPARQL query on the build's Oxigraph store; TownKG prefixes (tk:, prov:, qb:, "
         "skos:…) are predeclared and the default graph is the union of all graphs.",
         show_default=False)] = None,
+    cypher: Annotated[str | None, typer.Option(
+        "--cypher", help="Cypher query on the build's LadybugDB property graph (labels and types: "
+        "ontology/property-graph.md).", show_default=False)] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="Cypher parameter NAME=VALUE (VALUE as JSON if it parses, else text); repeatable.",
+        show_default=False)] = None,
     fmt: Annotated[QueryFormat, typer.Option("--format", "-f", help="table for reading; csv and json are the "
-                                             "W3C SPARQL results formats.")] = QueryFormat.table,
+                                             "W3C SPARQL results formats (Cypher: CSV with a header, a JSON "
+                                             "array of row objects).")] = QueryFormat.table,
     update: Annotated[bool, typer.Option("--update", help="Allow SPARQL updates (INSERT, DELETE, LOAD, "
-                                         "CLEAR, DROP, CREATE…) to modify the build's store.")] = False,
+                                         "CLEAR, DROP, CREATE…) or Cypher writes to modify the build's "
+                                         "store.")] = False,
     build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
 ) -> None:
-    """Query the built graph with SPARQL (read-only unless --update)."""
-    lang, text = _query_source(file, sparql=sparql)
+    """Query the built graph with SPARQL or Cypher (read-only unless --update)."""
+    lang, text = _query_source(file, sparql=sparql, cypher=cypher)
     if lang == "sparql":
         from kg import sparql as sq
 
@@ -355,6 +368,16 @@ def query(
             typer.echo(sq.to_csv(result), nl=False)
         else:
             Console().print(sq.to_table(result))
+    elif lang == "cypher":
+        from kg import cypher as cy
+
+        rows = cy.run(build_dir, text, update=update, params=cy.parse_params(param))
+        if fmt is QueryFormat.json:
+            typer.echo(cy.to_json(rows))
+        elif fmt is QueryFormat.csv:
+            typer.echo(cy.to_csv(rows), nl=False)
+        else:
+            Console().print(cy.to_table(rows))
 
 
 # ---------------------------------------------------------------- load (one subcommand per target)
@@ -419,12 +442,45 @@ def load_sparql(
                           endpoint)
 
 
-@load_app.command("neo4j", context_settings=_PASS_THROUGH,
-                  epilog=_example("kg load neo4j --uri bolt://127.0.0.1:7687 --user neo4j --password secret"))
+@load_app.command("neo4j", epilog=_example(
+    "kg load neo4j --uri bolt://127.0.0.1:7687 --user neo4j --password secret",
+    "NEO4J_PASSWORD=secret kg load neo4j --uri neo4j://db.example:7687 --database townkg --build build/",
+    "kg load neo4j --uri bolt://127.0.0.1:7688 --batch-bytes 3000   # FalkorDB: no password, small requests"))
 @guarded
-def load_neo4j(args: ArgsT = None) -> None:
-    """Load the property graph into Neo4j or another Bolt server (not yet: #5)."""
-    _not_yet("kg load neo4j arrives with issue #5")
+def load_neo4j(
+    uri: Annotated[str, typer.Option("--uri", help="Bolt URI: bolt://HOST:7687 (neo4j:// for a cluster, "
+                                     "+s for TLS).", show_default=False)],
+    user: Annotated[str, typer.Option("--user", envvar="NEO4J_USERNAME", help="User name.")] = "neo4j",
+    password: Annotated[str, typer.Option("--password", envvar="NEO4J_PASSWORD", help="Password (or set "
+                                          "NEO4J_PASSWORD); empty connects without credentials.",
+                                          show_default=False)] = "",
+    database: Annotated[str | None, typer.Option("--database", help="Database name (default: the server's "
+                                                 "default database).", show_default=False)] = None,
+    batch_bytes: Annotated[int, typer.Option("--batch-bytes", min=512, help="Largest request, in bytes of "
+                                             "parameters (FalkorDB crashes above ~4 KB and is capped at "
+                                             "3000).")] = 1 << 20,
+    batch_rows: Annotated[int, typer.Option("--batch-rows", min=1, help="Most rows per request.")] = 10_000,
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+) -> None:
+    """Load the property graph into Neo4j or another Bolt server (batched MERGE, idempotent)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kg.stores.bolt_store import load_build
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage:<13}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = load_build(build_dir, uri, user, password, database=database, batch_bytes=batch_bytes,
+                            batch_rows=batch_rows, progress=progress)
+    typer.echo(result.line())
+    if result.missing:
+        raise TownKGError(Code.STORE, f"the server holds fewer than loaded: {result.missing}", uri)
 
 
 # ---------------------------------------------------------------- export (formats: kg.export.EXPORTERS)
@@ -441,7 +497,9 @@ ExportFormat = StrEnum("ExportFormat", {k: k for k in _export_formats()})  # typ
 
 @app.command(epilog=_example("kg export --format ttl --out townkg.ttl",
                              "kg export --format trig --build build/ > townkg.trig",
-                             "kg export --format jsonld --out townkg.jsonld"))
+                             "kg export --format jsonld --out townkg.jsonld",
+                             "kg export --format neo4j-csv --out csv/   # then run csv/import.sh",
+                             "kg export --format graphml --out townkg.graphml"))
 @guarded
 def export(
     fmt: Annotated[ExportFormat, typer.Option(  # type: ignore[valid-type]
@@ -451,7 +509,7 @@ def export(
                                              show_default=False)] = None,
     build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
 ) -> None:
-    """Export the built graph as RDF files (Turtle, TriG, N-Quads, JSON-LD)."""
+    """Export the built graph as RDF (Turtle, TriG, N-Quads, JSON-LD), Neo4j import CSV or GraphML."""
     from kg.export import export as run_export
 
     line = run_export(str(fmt), build_dir, out)

