@@ -91,7 +91,9 @@ def falkordb_server(workdir: Path, timeout: float = 30) -> Iterator[BoltServer]:
         while not (_ping(port) and _accepts(bolt)):
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log.read_text(errors="replace")[-2000:]
-                pytest.fail(f"FalkorDB did not start (exit {proc.poll()}):\n{tail}", pytrace=False)
+                hint = ("; install the shared libraries it needs: `sudo apt-get install libgomp1 libssl3` "
+                        "(`make test` does it when run as root)") if "shared object" in tail else ""
+                pytest.fail(f"FalkorDB did not start (exit {proc.poll()}){hint}:\n{tail}", pytrace=False)
             time.sleep(0.05)
         yield BoltServer(f"bolt://127.0.0.1:{bolt}", port, bolt, proc.pid)
     finally:
