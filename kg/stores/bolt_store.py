@@ -14,35 +14,31 @@ Why it looks like this:
 * Neo4j gets `CREATE CONSTRAINT … IF NOT EXISTS` (unique `id` per label, which also indexes it); servers
   without constraints (FalkorDB answers Bolt as "Neo4j/5.13.0" but fails `dbms.components()`) get plain
   indexes, created only when `db.indexes()` lacks them.
-* One driver per process (`driver()` caches them): FalkorDB's Bolt server hangs the first handshake
-  after another connection said GOODBYE, so connecting retries once on a handshake timeout and
-  connection acquisition gives up after 5 s.
+* Connections (one driver per process, one-line errors, FalkorDB's handshake quirk, telling Neo4j from
+  FalkorDB) live in `kg.stores.bolt_connect`.
 * Values are Bolt primitives only: dates become ISO strings (FalkorDB crashes returning temporals).
 """
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import json
 import logging
 import re
-import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import neo4j
 from neo4j import exceptions as nex
 
-from kg import __version__
 from kg.errors import Code, TownKGError
 from kg.graph import EDGE_TYPES, LABELS, PropertyGraph
 from kg.stores.base import conformant
+from kg.stores.bolt_connect import ServerInfo, detect, driver, one_line
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +46,6 @@ DEFAULT_BATCH_BYTES = 1 << 20  # Neo4j: ~1 MB of parameters per transaction
 DEFAULT_BATCH_ROWS = 10_000
 FALKORDB_BATCH_BYTES = 3000  # FalkorDB's Bolt server crashes above ~4 KB of parameters
 MIN_BATCH_BYTES = 512
-ACQUIRE_TIMEOUT = 5.0
 # progress(stage, done, total): stage is "nodes" or "relationships"; done/total count rows.
 Progress = Callable[[str, int, int], None]
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -170,121 +165,6 @@ def pack(rows: list[dict[str, Any]], max_bytes: int, max_rows: int) -> Iterator[
         yield batch
 
 
-# ------------------------------------------------------------------ connection
-
-
-_DRIVERS: dict[tuple[str, str, str], neo4j.Driver] = {}
-
-
-def _one_line(e: BaseException) -> str:
-    msg = getattr(e, "message", None) or str(e) or type(e).__name__
-    return " ".join(str(msg).split())
-
-
-def _close_all() -> None:
-    for d in _DRIVERS.values():
-        d.close()
-    _DRIVERS.clear()
-
-
-atexit.register(_close_all)
-
-
-SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
-# Bolt handshake: magic, then four version proposals (5.0–5.4, 4.2–4.4, none, none).
-_HANDSHAKE = bytes.fromhex("6060b017" "00040405" "00020404" "00000000" "00000000")
-
-
-def absorb_dropped_handshake(uri: str, timeout: float = 0.5) -> None:
-    """Spend FalkorDB's dropped handshake on a throwaway socket, so the driver's own one goes through.
-
-    After any client says GOODBYE, FalkorDB's Bolt server never answers the next handshake; the one after
-    works. A plain handshake costs a healthy server ~1 ms. TLS URIs are left alone (no plain handshake).
-    """
-    parts = urlsplit(uri)
-    if parts.scheme not in ("bolt", "neo4j") or not parts.hostname:
-        return
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 7687), timeout=timeout) as s:
-            s.sendall(_HANDSHAKE)
-            s.recv(4)
-    except OSError:
-        pass  # refused/unreachable/timeout: the driver reports it (or, after a timeout, gets through)
-
-
-def driver(uri: str, user: str = "neo4j", password: str = "") -> neo4j.Driver:
-    """The process's driver for (uri, user, password), connected and verified; errors are one line.
-
-    An empty password connects without credentials (FalkorDB, or Neo4j with auth disabled).
-    """
-    key = (uri, user, password)
-    if key in _DRIVERS:
-        return _DRIVERS[key]
-    auth = (user, password) if password else None
-    if urlsplit(uri).scheme not in SCHEMES:
-        raise TownKGError(Code.STORE, f"not a Bolt URI; use one of {', '.join(s + '://' for s in SCHEMES)}",
-                          uri)
-    absorb_dropped_handshake(uri)
-    try:
-        d = neo4j.GraphDatabase.driver(uri, auth=auth, connection_acquisition_timeout=ACQUIRE_TIMEOUT,
-                                       connection_timeout=ACQUIRE_TIMEOUT, max_transaction_retry_time=15,
-                                       user_agent=f"townkg/{__version__}")
-    except (nex.ConfigurationError, ValueError) as e:
-        raise TownKGError(Code.STORE, f"not a Bolt URI ({_one_line(e)}); use bolt://HOST:7687 or "
-                          "neo4j://HOST:7687", uri) from None
-    try:
-        for attempt in range(3):
-            try:
-                d.verify_connectivity()
-                break
-            except nex.ServiceUnavailable as e:  # FalkorDB: retry a handshake it dropped
-                if "handshake" not in str(e) or attempt == 2:
-                    raise
-    except nex.AuthError as e:
-        d.close()
-        raise TownKGError(Code.STORE, f"authentication failed for user {user!r}: {_one_line(e)}",
-                          uri) from None
-    except (nex.ServiceUnavailable, nex.SessionExpired, OSError) as e:
-        d.close()
-        raise TownKGError(Code.STORE, f"cannot reach a Bolt server: {_one_line(e)}", uri) from None
-    except nex.Neo4jError as e:  # FalkorDB refuses logins with a generic DatabaseError
-        d.close()
-        raise TownKGError(Code.STORE, f"the server refused the login as {user!r}: {_one_line(e)} (check "
-                          "--user/--password; FalkorDB accepts only an empty password)", uri) from None
-    _DRIVERS[key] = d
-    return d
-
-
-@dataclass(frozen=True, slots=True)
-class ServerInfo:
-    kind: str  # "neo4j", "falkordb" or "bolt" (something else speaking Bolt)
-    agent: str
-    version: str = ""
-    edition: str = ""
-
-    @property
-    def constraints(self) -> bool:
-        return self.kind == "neo4j"
-
-
-def detect(session: neo4j.Session, agent: str) -> ServerInfo:
-    """Which server this is: FalkorDB claims to be Neo4j in its agent string, so ask procedures."""
-    try:
-        rows = session.run("CALL dbms.components() YIELD name, versions, edition "
-                           "RETURN name, versions, edition").data()
-        if rows and "neo4j" in str(rows[0]["name"]).lower():
-            return ServerInfo("neo4j", agent, ",".join(rows[0]["versions"] or []), rows[0]["edition"] or "")
-    except nex.Neo4jError:
-        pass
-    try:
-        names = [r["name"] for r in session.run("CALL dbms.procedures() YIELD name RETURN name").data()]
-        if any(str(n).startswith(("db.idx.", "algo.")) for n in names):
-            return ServerInfo("falkordb", agent)
-    except nex.Neo4jError:
-        pass
-    return ServerInfo("bolt", agent)
-
-
 # ------------------------------------------------------------------ sink
 
 
@@ -316,7 +196,7 @@ class BoltSink:
     def _fail(self, e: Exception, what: str) -> TownKGError:
         hint = " (if it is FalkorDB, lower --batch-bytes)" if isinstance(
             e, nex.ServiceUnavailable | nex.SessionExpired) else ""
-        return TownKGError(Code.STORE, f"{what} failed: {type(e).__name__}: {_one_line(e)}{hint}", self.uri)
+        return TownKGError(Code.STORE, f"{what} failed: {type(e).__name__}: {one_line(e)}{hint}", self.uri)
 
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run read Cypher and return rows as dicts (don't return temporal values from FalkorDB)."""
@@ -349,7 +229,7 @@ class BoltSink:
                     s.run(stmt).consume()
                     done.append(stmt)
                 except nex.Neo4jError as e:
-                    log.warning("could not index %s.id (%s); loading without it", lb, _one_line(e))
+                    log.warning("could not index %s.id (%s); loading without it", lb, one_line(e))
         return done
 
     def _run_batches(self, stage: str, cypher: str, rows: list[dict[str, Any]], done: int, total: int,
