@@ -224,7 +224,8 @@ class BoltSink:
             for lb in LABELS:
                 if lb in have:
                     continue
-                stmt = f"CREATE INDEX FOR (n:{q(lb)}) ON (n.id)"
+                stmt = (f"CREATE INDEX FOR (n:{q(lb)}) ON (n.id)" if self.server.kind == "falkordb" else
+                        f"CREATE INDEX townkg_{lb.lower()}_id IF NOT EXISTS FOR (n:{q(lb)}) ON (n.id)")
                 try:
                     s.run(stmt).consume()
                     done.append(stmt)
