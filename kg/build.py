@@ -327,7 +327,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
         graph = build_graph(result.extractions)
         counts = _write_stores(tmp, graph, report)
         report("viz", 0, 1, VIZ)
-        write_program_network(graph, tmp / VIZ)
+        write_program_network(graph, tmp / VIZ, extractions=result.extractions)  # paragraphs: co-occurrence
         report("viz", 1, 1, VIZ)
         result.summary = summarize(result.extractions, result.failed, counts)
         if validate:

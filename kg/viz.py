@@ -1,10 +1,13 @@
-"""Draw the town–program network of a `PropertyGraph` as one self-contained HTML page.
+"""Draw a `PropertyGraph` as one self-contained HTML page: town–program network, program co-occurrence
+(`kg.viz_cooc`), indicator comparison (`kg.viz_indicators`); the page itself is `kg.viz_page`, the PNG/SVG
+pictures `kg.viz_static`. This module holds the network view and the entry points (`write_program_network`,
+`write_views`).
 
 Library choice: the page is written here around the vis-network 9.1.2 bundle that ships *inside the pyvis
 wheel* (`pyvis/lib/vis-9.1.2/vis-network.min.js`, 469 KB), read with `importlib.resources` and inlined.
 - pyvis's own `Network.write_html` was not used: even with `cdn_resources='in_line'` its template links
   bootstrap and tom-select from cdn.jsdelivr.net, so the output breaks offline unless regex-stripped, and its
-  template has no hook for the side panel (facts + source sentences) this view needs.
+  template has no hook for the side panel (facts + source sentences) this view needs, nor for tabs.
 - pyecharts ships no JavaScript at all (echarts must come from npm), so it cannot be inlined from pip alone.
 - vis-network copes with physics layout of a few thousand nodes on a canvas and renders CJK text through the
   browser's fonts; its 220 KB CSS (mostly base64 icons for the unused manipulation toolbar) is replaced by
@@ -18,16 +21,15 @@ DOM with `textContent`, so quotes from reports are never interpreted as HTML.
 
 from __future__ import annotations
 
-import html
-import json
 import math
-import re
 from collections import deque
-from importlib import resources
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kg.graph import Node, PropertyGraph
+from kg.model import Extraction
 
 STANCE_ZH = {"implemented": "已实施", "planned": "计划"}
 # Division-code prefix → province, so a town whose report never names its province can still be filtered.
@@ -37,8 +39,9 @@ PROVINCES = {"11": "北京", "12": "天津", "13": "河北", "14": "山西", "15
     "51": "四川", "52": "贵州", "53": "云南", "54": "西藏", "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏",
     "65": "新疆", "71": "台湾", "81": "香港", "82": "澳门"}
 # Cool colours for towns (grouped by city) so they never look like the warm "widely shared" programs.
-TOWN_PALETTE = ("#4e79a7", "#59a14f", "#76b7b2", "#b07aa1", "#2f6690", "#8cd17d", "#499894", "#9c755f",
-                "#d37295", "#a0cbe8", "#5e60ce", "#79706e")
+# Ordered so the first few (most towns) differ in hue, not just shade.
+TOWN_PALETTE = ("#4e79a7", "#59a14f", "#b07aa1", "#76b7b2", "#9c755f", "#5e60ce", "#8cd17d", "#2f6690",
+                "#d37295", "#499894", "#a0cbe8", "#79706e")
 UNKNOWN_GROUP = "上级未知"
 
 
@@ -49,15 +52,12 @@ def _share_color(n: int) -> str:
 
 def _program_size(n: int) -> float:
     """sqrt growth: 2 towns clearly beat 1, but a program of 100 towns does not swallow the canvas."""
-    return round(min(10 + 10 * math.sqrt(max(n, 1) - 1), 70), 1)
+    return round(min(10 + 8 * math.sqrt(max(n, 1) - 1), 42), 1)
 
 
-def _vis_js() -> str:
-    try:
-        js = (resources.files("pyvis") / "lib" / "vis-9.1.2" / "vis-network.min.js").read_text("utf-8")
-    except ModuleNotFoundError as e:  # pragma: no cover - environment problem, say how to fix it
-        raise RuntimeError("kg.viz needs the vis-network bundle from pyvis: pip install pyvis") from e
-    return js.replace("</script", "<\\/script")
+def _label_size(n: int) -> int:
+    """Programs of one town get small labels (the page hides them when zoomed out); shared ones grow."""
+    return 11 if n <= 1 else 13 + 2 * min(n, 6)
 
 
 def _ancestors(pg: PropertyGraph, up: dict[str, list[str]], tid: str) -> list[Node]:
@@ -175,7 +175,8 @@ def build_view(pg: PropertyGraph, province: str | None = None, program: str | No
             links.append({"id": pid, "name": pg.nodes[pid].props.get("name", pid), "stance": stance,
                               "sentences": sents})
         nodes.append({"id": tid, "label": label, "kind": "town", "city": v["group"], "shape": "square",
-                      "size": 12, "color": color[v["group"]], "title": f"{label}\n上级：{v['group']}"})
+                      "size": 16, "font": {"size": 26}, "color": color[v["group"]],
+                      "title": f"{label}\n上级：{v['group']}"})
         chain = " › ".join(str(g.props.get("name")) for g in v["chain"] if g.props.get("name"))
         rows = [["类型", "镇/街道"], ["级别", v["node"].props.get("level", "")], ["上级", chain or "未知"],
                 ["所属市", v["group"]], ["省份", v["province"] or "未知"],
@@ -188,7 +189,7 @@ def build_view(pg: PropertyGraph, province: str | None = None, program: str | No
         p, n = pg.nodes[pid], len(set(tids))
         name = str(p.props.get("name", pid))
         nodes.append({"id": pid, "label": name, "kind": "program", "towns": n, "shape": "dot",
-                      "size": _program_size(n), "color": _share_color(n), "font": {"size": 12 + min(n, 10)},
+                      "size": _program_size(n), "mass": round(1 + 0.7 * (n - 1), 1), "color": _share_color(n), "font": {"size": _label_size(n)},
                       "title": f"{name}\n{n} 个镇提及"})
         links = []
         for tid in tids:
@@ -196,6 +197,7 @@ def build_view(pg: PropertyGraph, province: str | None = None, program: str | No
             links.append({"id": tid, "name": facts[tid]["title"], "stance": stance, "sentences": sents})
             planned_only = stance == STANCE_ZH["planned"]
             edges.append({"id": f"{tid}|{pid}", "from": tid, "to": pid, "label": stance, "dashes": planned_only,
+                          "length": 45 if n == 1 else 170,  # tight fans of own programs, room for shared ones
                           "color": "#f28e2b" if planned_only else "#8a9bb0", "stance": stance})
         rows = [["类型", "政策/工程"], ["提及镇数", str(n)], ["定义", str(p.props.get("definition") or "—")]]
         facts[pid] = {"title": name, "rows": rows, "linksTitle": "提及的镇与原文", "links": links}
@@ -205,88 +207,64 @@ def build_view(pg: PropertyGraph, province: str | None = None, program: str | No
             "filters": {"province": province, "program": program}}
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>__TITLE__</title>
-<style>
-body{margin:0;display:flex;height:100vh;font:13px "WenQuanYi Micro Hei","Noto Sans CJK SC","PingFang SC",
-"Microsoft YaHei",sans-serif}
-#side{width:360px;overflow:auto;border-right:1px solid #ddd;padding:10px;box-sizing:border-box}
-#net{flex:1;height:100vh}
-#q,#grp{width:100%;box-sizing:border-box;margin:3px 0;padding:4px}
-.lg{display:inline-block;margin:2px 6px 2px 0}.lg i{display:inline-block;width:10px;height:10px;margin-right:3px}
-dl{display:grid;grid-template-columns:auto 1fr;gap:2px 8px;margin:6px 0}dt{color:#666}dd{margin:0}
-.fact{margin:6px 0;border-top:1px solid #eee;padding-top:4px}
-blockquote{margin:3px 0 3px 8px;padding-left:6px;border-left:3px solid #ccc;color:#333}
-cite{display:block;color:#888;font-size:11px}
-.vis-tooltip{position:absolute;visibility:hidden;padding:5px;background:#fffbe6;border:1px solid #aaa;
-border-radius:3px;white-space:pre-line;font-size:12px;pointer-events:none;z-index:5}
-</style></head><body>
-<div id="side"><h3>__TITLE__</h3>
-<input id="q" type="search" placeholder="搜索镇或政策/工程（回车定位）">
-<select id="grp"><option value="">全部上级市</option></select>
-<div id="count"></div><div id="legend"></div>
-<div>■ 镇（按上级市着色）● 政策/工程（越大越红 = 越多镇提及）；虚线 = 仅计划</div>
-<div id="info">点击节点查看事实与原文句子</div></div>
-<div id="net"></div>
-<script>__VIS__</script>
-<script id="kg-data" type="application/json">__DATA__</script>
-<script>__APP__</script>
-</body></html>
-"""
+def build_page_data(pg: PropertyGraph, province: str | None = None, program: str | None = None,
+                    extractions: Iterable[Extraction] | None = None) -> dict[str, Any]:
+    """All three views' data: the network at the top level (unchanged shape), plus `cooc` and `indicators`.
 
-_APP = r"""
-const D=JSON.parse(document.getElementById('kg-data').textContent);
-const FONT='"WenQuanYi Micro Hei","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif';
-const nodes=new vis.DataSet(D.nodes),edges=new vis.DataSet(D.edges);
-const net=new vis.Network(document.getElementById('net'),{nodes,edges},{
- layout:{randomSeed:7,improvedLayout:D.nodes.length<300},nodes:{font:{face:FONT}},
- edges:{font:{face:FONT,size:10,color:'#555'},smooth:false},
- physics:{solver:'forceAtlas2Based',forceAtlas2Based:{gravitationalConstant:-60,springLength:110},
-  stabilization:{iterations:400}},interaction:{hover:true,tooltipDelay:150}});
-net.once('stabilizationIterationsDone',()=>net.setOptions({physics:false}));
-const nb={};D.edges.forEach(e=>{(nb[e.from]=nb[e.from]||[]).push(e.to);(nb[e.to]=nb[e.to]||[]).push(e.from);});
-function el(t,x,c){const e=document.createElement(t);if(x!=null)e.textContent=x;if(c)e.className=c;return e;}
-const sel=document.getElementById('grp'),lg=document.getElementById('legend'),q=document.getElementById('q');
-D.groups.forEach(g=>{const o=el('option',g.name);o.value=g.name;sel.appendChild(o);
- const s=el('span',g.name,'lg'),i=el('i');i.style.background=g.color;s.prepend(i);lg.appendChild(s);});
-function show(id){const f=D.facts[id],box=document.getElementById('info');box.replaceChildren();if(!f)return;
- box.appendChild(el('h4',f.title));const dl=el('dl');
- f.rows.forEach(([k,v])=>{dl.appendChild(el('dt',k));dl.appendChild(el('dd',v));});box.appendChild(dl);
- if(f.links.length)box.appendChild(el('h5',f.linksTitle));
- f.links.forEach(l=>{const d=el('div',null,'fact'),a=el('a',l.name+'（'+l.stance+'）');a.href='#';
-  a.onclick=ev=>{ev.preventDefault();go(l.id);};d.appendChild(a);
-  l.sentences.forEach(s=>{const b=el('blockquote',s.text);b.appendChild(el('cite',s.report));d.appendChild(b);});
-  box.appendChild(d);});}
-function go(id){net.selectNodes([id]);net.focus(id,{scale:1.2});show(id);}
-net.on('click',p=>{if(p.nodes.length)show(p.nodes[0]);});
-let hits=[];
-function apply(){const s=q.value.trim().toLowerCase(),g=sel.value;let A=null;
- if(g){A=new Set();D.nodes.forEach(n=>{if(n.city===g){A.add(n.id);(nb[n.id]||[]).forEach(x=>A.add(x));}});}
- const ok=id=>!A||A.has(id);let keep=A;hits=[];
- if(s){keep=new Set();D.nodes.forEach(n=>{if(ok(n.id)&&n.label.toLowerCase().includes(s)){hits.push(n.id);
-  keep.add(n.id);(nb[n.id]||[]).forEach(x=>{if(ok(x))keep.add(x);});}});}
- nodes.update(D.nodes.map(n=>({id:n.id,hidden:!!keep&&!keep.has(n.id)})));
- document.getElementById('count').textContent='显示 '+(keep?keep.size:D.nodes.length)+' / '+D.nodes.length+
-  ' 个节点'+(D.nodes.length?'':'（无匹配节点）');}
-q.addEventListener('input',apply);sel.addEventListener('change',apply);
-q.addEventListener('keydown',e=>{if(e.key==='Enter'&&hits.length)go(hits[0]);});
-apply();
-"""
+    The filters apply to every view: the co-occurrence and the indicator charts only use the towns the
+    network shows. `extractions` (when the caller has them) let co-occurrence use real paragraphs.
+    """
+    from kg.viz_cooc import build_cooc_view, mention_units
+    from kg.viz_indicators import comparable_groups
+
+    data = build_view(pg, province=province, program=program)
+    # With --program these are the towns carrying it: only their reports can name it with another program.
+    towns = {n["id"] for n in data["nodes"] if n["kind"] == "town"}
+    label = partial(_report_label, pg)
+    data["cooc"] = build_cooc_view(pg, mention_units(pg, extractions), towns, program, report_label=label)
+    shown = {n["id"]: {"label": n["label"], "color": n["color"]} for n in data["nodes"] if n["kind"] == "town"}
+    data["indicators"] = comparable_groups(pg, shown, report_label=label)
+    return data
+
+
+def page_title(province: str | None = None, program: str | None = None) -> str:
+    return "镇政府工作报告 · 政策/工程" + "".join(f" · {x}" for x in (province, program) if x)
 
 
 def write_program_network(pg: PropertyGraph, out: Path, province: str | None = None,
-                          program: str | None = None) -> Path:
-    """Write the town–program network (optionally narrowed to a province and/or program) to `out`.
+                          program: str | None = None, extractions: Iterable[Extraction] | None = None) -> Path:
+    """Write the page (network, co-occurrence, indicator charts; optionally filtered) to `out`.
 
     One file with everything inlined, because the page is opened from file:// on machines without
     network access and archived next to the reports it was built from.
     """
-    data = build_view(pg, province=province, program=program)
-    title = "镇政府工作报告 · 政策/工程网络" + "".join(f" · {x}" for x in (province, program) if x)
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    parts = {"TITLE": html.escape(title), "APP": _APP, "DATA": payload, "VIS": _vis_js()}
-    page = re.sub(r"__(TITLE|APP|DATA|VIS)__", lambda m: parts[m.group(1)], _PAGE)  # one pass: no rescans
+    from kg.viz_indicators import charts_html
+    from kg.viz_page import render_page
+
+    data = build_page_data(pg, province, program, extractions)
+    page = render_page(page_title(province, program), data, charts_html(data["indicators"]))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return out
+
+
+FORMATS = ("html", "png", "svg")
+
+
+def write_views(pg: PropertyGraph, out: Path, fmt: str = "html", province: str | None = None,
+                program: str | None = None, extractions: Iterable[Extraction] | None = None) -> list[Path]:
+    """What `kg viz` writes: the one-file page (`html`), or three static pictures (`png`/`svg`) named
+    `<stem>-network.<fmt>`, `<stem>-cooccurrence.<fmt>`, `<stem>-indicators.<fmt>` next to `out`.
+
+    A missing CJK font for the pictures is reported as `kg.viz_static.CJKFontWarning`, not an error:
+    the pictures are still useful, and the caller decides how loudly to say so.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt == "html":
+        return [write_program_network(pg, out, province, program, extractions)]
+    from kg.viz_static import write_static
+
+    data = build_page_data(pg, province, program, extractions)
+    return write_static(data, Path(out), fmt, page_title(province, program))
