@@ -5,6 +5,7 @@ Plain text files under kg/data/ so analysts can extend them without touching cod
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib.resources import files
 
@@ -27,16 +28,21 @@ def indicator_synonyms() -> list[tuple[str, str]]:
 def indicator_concept(name: str) -> str | None:
     """Canonical concept of an indicator name (规工产值 → 规上工业产值), or None if unknown.
 
+    A qualified name (重点企业固定资产投资, 镇本级财政总收入) measures something narrower, so it
+    gets no concept: comparing it with the town-wide figure would mislead.
+
     >>> indicator_concept("全镇规工产值")
     '规上工业产值'
+    >>> indicator_concept("重点企业固定资产投资") is None
+    True
     """
     for syn, concept in indicator_synonyms():
-        if name.endswith(syn) or name == syn:
-            return concept
-    for syn, concept in indicator_synonyms():
-        if syn in name:
+        if name.endswith(syn) and _WHOLE_PREFIX_RE.fullmatch(name[: len(name) - len(syn)]):
             return concept
     return None
+
+
+_WHOLE_PREFIX_RE = re.compile(r"(?:全镇|全乡|全街道|全县|全区|全市|全省|全社会|全年|地方|实现|完成|累计)*")
 
 
 @lru_cache(maxsize=1)

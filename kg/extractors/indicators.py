@@ -95,6 +95,8 @@ def _name_before(s: str, end: int) -> tuple[str | None, str | None, int]:
     if not _HEAD_END_RE.search(phrase):
         return None, modifier, start
     phrase = phrase.rsplit("的", 1)[-1]
+    if re.search(r"(?:增加(?!值)|新增|增收|带动|拉动)[\u4e00-\u9fff]{0,12}$", phrase):
+        return None, modifier, start  # 增加村集体收入20万元: an increment, not the level
     m = _NAME_CHARS_RE.search(phrase)
     if not m:
         return None, modifier, start
