@@ -55,7 +55,6 @@ def main() -> None:
         ("jieba.lcut (default, HMM on)", t_jieba),
     ]
     lines = [
-        "# Benchmarks",
         "",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, {__import__('os').cpu_count()} cores.",
         f"Command: `python benchmarks/bench_extract.py --repeat {args.repeat}` (median of {args.repeat} runs, warm).",
@@ -67,8 +66,9 @@ def main() -> None:
     lines += [f"| {name} | {t:.3f} | {kb / t:,.0f} |" for name, t in rows]
     lines += ["", f"Extraction / jieba.lcut throughput ratio: **{t_jieba / t_extract:.2f}×** "
               "(above 1 means the whole extractor is faster than segmentation alone).", ""]
-    out = ROOT / "benchmarks" / "RESULTS.md"
-    out.write_text("\n".join(lines), encoding="utf-8")
+    from results import update_section  # benchmarks/ is on sys.path when run as a script
+
+    update_section("## Extraction", lines)
     print("\n".join(lines))
 
 
