@@ -57,7 +57,7 @@ WEAK_AFTER = ("工作", "建设", "联系", "决策", "综合试点", "普法", 
 
 def _score(text: str, inner: str, a: int, b: int) -> int:
     """Evidence that the quoted string text[a:b] (content `inner`) names a program."""
-    if NOT_PROGRAM_RE.search(inner) or len(inner) > 20 or re.fullmatch(r"十[一二三四五六七八九]五", inner):
+    if NOT_PROGRAM_RE.search(inner) or len(inner) > 20 or re.fullmatch(r"十[一二三四五六七八九]五|.*\+", inner):
         return -9
     after = text[b: b + 6]
     before = text[max(0, a - 6): a]
@@ -210,14 +210,19 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
         add(name, start, m.end(), name)
 
     # 平安新杭, 法治店口: a campaign branded with the town's own name, quoted or not
-    town = doc.meta.town or ""
-    short = town[:-2] if town.endswith("街道") else town[:-1]
-    if len(short) >= 2:
-        for m in re.finditer(rf"(?:平安|法治|美丽|数字|幸福|健康|清廉|文明){re.escape(short)}", text[doc.body_start: doc.body_end]):
+    shorts = [_short_name(n) for n in (doc.meta.town, ex.region.name if ex.region else None) if n]
+    for short in (s for s in shorts if len(s) >= 2):
+        for m in re.finditer(rf"(?:平安|法治|美丽|数字|幸福|健康|清廉|文明|书香|智慧|诚信){re.escape(short)}",
+                             text[doc.body_start: doc.body_end]):
             a = doc.body_start + m.start()
             add(m.group(0), a, a + len(m.group(0)), m.group(0))
 
     _glossary(doc, seen)
+
+
+def _short_name(name: str) -> str:
+    """新杭镇 → 新杭, 河南省 → 河南, 内蒙古自治区 → 内蒙古: the form campaigns are branded with."""
+    return re.sub(r"(?:街道|自治区|自治州|镇|乡|省|市|县|区)$", "", name)
 
 
 def _glossary(doc: Document, programs: dict[str, Program]) -> None:
