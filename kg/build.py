@@ -289,6 +289,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
     `summary["shacl"]` (violations are reported, not fatal: `kg validate` lists them).
     """
     from kg.graph import build_graph
+    from kg.paragraphs import annotate_paragraphs
     from kg.summary import summarize
     from kg.viz import write_program_network
 
@@ -324,7 +325,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
         with (tmp / EXTRACTIONS).open("w", encoding="utf-8", newline="\n") as fh:
             for ex in result.extractions:
                 fh.write(extraction_json(ex) + "\n")
-        graph = build_graph(result.extractions)
+        graph = annotate_paragraphs(build_graph(result.extractions), result.extractions)
         counts = _write_stores(tmp, graph, report)
         report("viz", 0, 1, VIZ)
         write_program_network(graph, tmp / VIZ, extractions=result.extractions)  # paragraphs: co-occurrence

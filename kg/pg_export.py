@@ -32,9 +32,11 @@ def build_property_graph(build_dir: Path) -> PropertyGraph:
     """The graph a build's stores hold, rebuilt from its extractions."""
     from kg.build import load_extractions
     from kg.graph import build_graph
+    from kg.paragraphs import annotate_paragraphs
     from kg.stores.base import conformant
 
-    return conformant(build_graph(load_extractions(build_dir)))[0]
+    extractions = load_extractions(build_dir)
+    return conformant(annotate_paragraphs(build_graph(extractions), extractions))[0]
 
 
 def _typed(pg: PropertyGraph) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:

@@ -134,6 +134,7 @@ PROPS: dict[tuple[str, str], tuple[str, str]] = {
     ("Observation", "normalized"): ("tk:normalizedValue", "dec"),
     ("Observation", "normalized_unit"): ("tk:normalizedUnit", "str"),
     ("*", "stance"): ("tk:stance", "str"), ("*", "surface"): ("tk:surface", "zh"),
+    ("*", "paragraph"): ("tk:paragraph", "nnint"),
 }
 PROV_KEYS = ("report", "file", "start", "end", "quote", "sentence", "extractor")
 

@@ -10,7 +10,7 @@ CREATE NODE TABLE IF NOT EXISTS `Observation`(id STRING PRIMARY KEY, `name` STRI
 CREATE REL TABLE IF NOT EXISTS `ABOUT`(FROM `Report` TO `Town`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING);
 CREATE REL TABLE IF NOT EXISTS `SUBORDINATE_TO`(FROM `Town` TO `Government`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING, `level` STRING);
 CREATE REL TABLE IF NOT EXISTS `PART_OF`(FROM `Government` TO `Government`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING);
-CREATE REL TABLE IF NOT EXISTS `IMPLEMENTS`(FROM `Town` TO `Program`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING, `stance` STRING, `surface` STRING);
+CREATE REL TABLE IF NOT EXISTS `IMPLEMENTS`(FROM `Town` TO `Program`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING, `stance` STRING, `surface` STRING, `paragraph` INT64);
 CREATE REL TABLE IF NOT EXISTS `HAS_PROJECT`(FROM `Town` TO `Project`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING);
 CREATE REL TABLE IF NOT EXISTS `UNDER_PROGRAM`(FROM `Project` TO `Program`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING);
 CREATE REL TABLE IF NOT EXISTS `INVOLVES`(FROM `Project` TO `Company`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING);

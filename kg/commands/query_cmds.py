@@ -21,6 +21,12 @@ class QueryFormat(StrEnum):
     json = "json"
 
 
+class Engine(StrEnum):
+    oxigraph = "oxigraph"
+    ladybug = "ladybug"
+    neo4j = "neo4j"
+
+
 # The query language comes from the flag (--sparql '…') or the file suffix; issue #5 adds "cypher"
 # (--cypher, .cypher), issue #6 named queries from queries/.
 QUERY_SUFFIXES: dict[str, str] = {".rq": "sparql", ".sparql": "sparql",
@@ -50,12 +56,16 @@ def _query_source(file: Path | None, **inline: str | None) -> tuple[str, str]:
                              "kg query --update --sparql 'DELETE WHERE { GRAPH ?g { ?s tk:modifier ?m } }'",
                              "kg query --cypher 'MATCH (t:Town)-[:IMPLEMENTS]->(:Program {name: $p}) "
                              "RETURN t.name' --param p=乡村振兴",
-                             "kg query towns.cypher --format json"))
+                             "kg query towns.cypher --format json",
+                             "kg query --list",
+                             "kg query shared_programs --param min_towns=3 --engine ladybug",
+                             "kg query fact_provenance --param subject=岱西镇 --param object=财政总收入 "
+                             "-f json"))
 @guarded
 def query(
-    file: Annotated[Path | None, typer.Argument(help="Query file; its suffix picks the language "
-                                                "(.rq, .sparql: SPARQL; .cypher, .cyp, .cql: Cypher).",
-                                                show_default=False)] = None,
+    file: Annotated[Path | None, typer.Argument(help="A named query (`kg query --list`), or a query file "
+                                                "whose suffix picks the language (.rq, .sparql: SPARQL; "
+                                                ".cypher, .cyp, .cql: Cypher).", show_default=False)] = None,
     sparql: Annotated[str | None, typer.Option(
         "--sparql", help="SPARQL query on the build's Oxigraph store; TownKG prefixes (tk:, prov:, qb:, "
         "skos:…) are predeclared and the default graph is the union of all graphs.",
@@ -64,8 +74,8 @@ def query(
         "--cypher", help="Cypher query on the build's LadybugDB property graph (labels and types: "
         "ontology/property-graph.md).", show_default=False)] = None,
     param: Annotated[list[str] | None, typer.Option(
-        "--param", help="Cypher parameter NAME=VALUE (VALUE as JSON if it parses, else text); repeatable.",
-        show_default=False)] = None,
+        "--param", help="Parameter NAME=VALUE, repeatable: of a named query (typed by its header), or of "
+        "Cypher (VALUE as JSON if it parses, else text).", show_default=False)] = None,
     fmt: Annotated[QueryFormat, typer.Option("--format", "-f", help="table for reading; csv and json are the "
                                              "W3C SPARQL results formats (Cypher: CSV with a header, a JSON "
                                              "array of row objects).")] = QueryFormat.table,
@@ -73,8 +83,38 @@ def query(
                                          "CLEAR, DROP, CREATE…) or Cypher writes to modify the build's "
                                          "store.")] = False,
     build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+    list_: Annotated[bool, typer.Option("--list", help="List the named queries: name, question, "
+                                        "parameters.")] = False,
+    engine: Annotated[Engine, typer.Option("--engine", help="Where a named query runs: the build's Oxigraph "
+                                           "(SPARQL) or LadybugDB (Cypher), or a Bolt server (--uri).")]
+    = Engine.oxigraph,
+    uri: Annotated[str, typer.Option("--uri", help="Bolt URI for --engine neo4j.")] = "bolt://127.0.0.1:7687",
+    user: Annotated[str, typer.Option("--user", envvar="NEO4J_USERNAME", help="User for --engine neo4j.")]
+    = "neo4j",
+    password: Annotated[str, typer.Option("--password", envvar="NEO4J_PASSWORD", help="Password for --engine "
+                                          "neo4j (or NEO4J_PASSWORD).", show_default=False)] = "",
+    database: Annotated[str | None, typer.Option("--database", help="Database for --engine neo4j.",
+                                                 show_default=False)] = None,
 ) -> None:
-    """Query the built graph with SPARQL or Cypher (read-only unless --update)."""
+    """Query the built graph: a named question, SPARQL or Cypher (read-only unless --update)."""
+    from kg import named_queries as nq
+
+    if list_:
+        Console().print(nq.list_table(nq.load_all()))
+        return
+    if file is not None and sparql is None and cypher is None and nq.looks_like_name(str(file)):
+        if update:
+            raise TownKGError(Code.QUERY, "named queries are read-only; --update is for SPARQL or Cypher")
+        q = nq.load(str(file))
+        res = nq.run(q, nq.parse_assignments(param), engine=str(engine), build_dir=build_dir, uri=uri,
+                     user=user, password=password, database=database)
+        if fmt is QueryFormat.table:
+            Console().print(f"[bold]{q.name}[/bold] ({res.engine}): {q.question_zh}\n{q.question_en}")
+        _render_cypher(nq.as_rows(res), fmt)
+        return
+    if engine is not Engine.oxigraph:
+        raise TownKGError(Code.QUERY, "--engine is for named queries (`kg query --list`); --sparql runs on "
+                          "the build's Oxigraph, --cypher on its LadybugDB")
     lang, text = _query_source(file, sparql=sparql, cypher=cypher)
     if lang == "sparql":
         from kg import sparql as sq
@@ -89,13 +129,19 @@ def query(
     elif lang == "cypher":
         from kg import cypher as cy
 
-        rows = cy.run(build_dir, text, update=update, params=cy.parse_params(param))
-        if fmt is QueryFormat.json:
-            typer.echo(cy.to_json(rows))
-        elif fmt is QueryFormat.csv:
-            typer.echo(cy.to_csv(rows), nl=False)
-        else:
-            Console().print(cy.to_table(rows))
+        _render_cypher(cy.run(build_dir, text, update=update, params=cy.parse_params(param)), fmt)
+
+
+def _render_cypher(rows: Any, fmt: QueryFormat) -> None:
+    """Cypher and named-query results: a JSON array of row objects, CSV with a header, or a table."""
+    from kg import cypher as cy
+
+    if fmt is QueryFormat.json:
+        typer.echo(cy.to_json(rows))
+    elif fmt is QueryFormat.csv:
+        typer.echo(cy.to_csv(rows), nl=False)
+    else:
+        Console().print(cy.to_table(rows))
 
 
 

@@ -47,7 +47,7 @@ NODE_COLUMNS: dict[str, dict[str, str]] = {
                     "value_high": D, "normalized": D, "normalized_unit": S, **PROV_COLUMNS},
 }
 EDGE_COLUMNS: dict[str, dict[str, str]] = {t: dict(PROV_COLUMNS) for t in EDGE_TYPES}
-EDGE_COLUMNS["IMPLEMENTS"].update(stance=S, surface=S)
+EDGE_COLUMNS["IMPLEMENTS"].update(stance=S, surface=S, paragraph=INT)
 EDGE_COLUMNS["SUBORDINATE_TO"].update(level=S)
 ARROW = {S: pa.string(), INT: pa.int64(), D: pa.float64(), B: pa.bool_()}
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "ontology" / "schema.cypher"

@@ -1,0 +1,15 @@
+// zh: 哪些政策项目常在同一段落中一起出现？出现了几次？
+// en: Program co-occurrence: which programs are named together in one paragraph, and how often?
+// param: min_count integer = 2 | 至少在几个段落中同时出现 / named together in at least this many paragraphs
+// param: program string = "" | 只看含此政策项目的组合；空 = 全部 / only pairs with this program; empty = all
+// columns: program_a, program_b, paragraphs, towns
+// A program is placed in the paragraph of its first mention in each report (IMPLEMENTS `paragraph`, see
+// kg/paragraphs.py; in a report without line breaks, its sentence), the rule of the co-occurrence view.
+// program_a < program_b (code-point order); `paragraphs` counts paragraphs over all reports, `towns` their towns.
+MATCH (t:Town)-[a:IMPLEMENTS]->(p:Program), (t)-[b:IMPLEMENTS]->(q:Program)
+WHERE a.report = b.report AND a.paragraph = b.paragraph AND p.name < q.name
+  AND ($program = '' OR p.name = $program OR q.name = $program)
+WITH p.name AS program_a, q.name AS program_b, count(*) AS paragraphs, count(DISTINCT t) AS towns
+WHERE paragraphs >= $min_count
+RETURN program_a, program_b, paragraphs, towns
+ORDER BY paragraphs DESC, program_a, program_b
