@@ -161,6 +161,10 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
         if inner in known_programs():
             add(inner, a, b, inner)
             continue
+        joined = next((inner + text[b: b + k] for k in (2, 3) if inner + text[b: b + k] in known_programs()), None)
+        if joined:  # “八五”普法 → 八五普法
+            add(joined, a, b + len(joined) - len(inner), joined)
+            continue
         parts = _split_list(inner)
         off = m.start(1)
         for part in parts:

@@ -57,12 +57,32 @@ REJECT_RE = re.compile(r"^[^(]*\)|\([^)]*$|等|首条|首个|首家|结束|全�
                        r"^(?:一批|优质|重要|重大|研发|全年|大抓|相关|多渠道|用于|推动|整合|获取|优选|新增|做实|每周|提档|整治提升)"
                        r"|(?:内资|外资|科创类?|产业|重特大|战略性|优质|民生|工业|农业农村)(?:项目|工程)$|亿元")
 INVEST_RE = re.compile(r"(?:总投资|计划投资|投资|投入|总投入|估算投资)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)")
-INVEST_BEFORE_RE = re.compile(r"(?:总投资|计划投资|投资|总投入|投入)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)的?"
-                              r"[,,]?(?:实施|完成|建设|启动|推进|新建|开发区三期——|[\u4e00-\u9fff]{0,6}——)?(?:\d+个)?$")
-INVEST_AFTER_RE = re.compile(r"(?:项目|工程)?[,,]?(?:计划)?(?:总投资|投资)(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)")
+_AMOUNT = r"(?:约|达|超|近)?(\d+(?:\.\d+)?)(?:余|多)?(亿元|万元|亿|万)"
+# 总投资58亿元南方水泥…, 总投资3亿元的人才公寓: the amount names the very next work, even inside a list
+INVEST_ADJACENT_RE = re.compile(rf"(?:总投资|计划投资|投资|总投入|投入){_AMOUNT}的?$")
+# 投入150余万元,完成2020年规模化供水工程: a verb after the comma hands the amount to one work
+INVEST_VERB_RE = re.compile(rf"(?:总投资|计划投资|投资|总投入|投入){_AMOUNT}的?[,,]?"
+                            r"(?:实施|完成|建设|启动|推进|新建|[\u4e00-\u9fff]{0,6}——)(?:\d+个)?$")
+# 华鑫公司项目8个、总投资13.2亿元: the amount right after the work (or its count) is its own
+INVEST_AFTER_RE = re.compile(rf"(?:项目|工程)?(?:\d+个)?[,,、]?(?:计划)?(?:总投资|投资){_AMOUNT}")
 STATUS = (("签约", "签约"), ("开工", "开工"), ("动工", "开工"), ("投产", "投产"), ("建成", "建成"), ("竣工", "建成"),
           ("完工", "建成"), ("投运", "建成"), ("通车", "建成"), ("在建", "在建"), ("续建", "在建"), ("推进", "在建"))
 VILLAGE_RE = re.compile(r"([\u4e00-\u9fff]{2,4}村)(?![民委级庄])")
+
+
+def _investment(text: str, lo: int, a: int, b: int) -> tuple[float, str, float | None] | None:
+    """The amount that belongs to the work text[a:b]: right before it (总投资58亿元南方水泥…),
+    right after it (…项目8个、总投资13.2亿元), or handed over by a verb (投入150万元,完成…)
+    unless the work is one item of a list (an amount spread over a list stays unassigned)."""
+    in_list = text[b: b + 1] in ("、", "等") or text[a - 1: a] == "、"
+    inv = (INVEST_ADJACENT_RE.search(text, max(lo, a - 24), a) or INVEST_AFTER_RE.match(text, b)
+           or (None if in_list else INVEST_VERB_RE.search(text, max(lo, a - 30), a)))
+    if not inv:
+        return None
+    value: float = float(inv.group(1))
+    value = int(value) if value.is_integer() else value
+    unit = inv.group(2) if inv.group(2).endswith("元") else inv.group(2) + "元"
+    return value, unit, parse_amount(str(value), unit)[0]
 
 
 def _clause(text: str, a: int, b: int) -> str:
@@ -96,26 +116,29 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         add(name, a, length)
 
     def add(name: str, a: int, length: int | None = None) -> None:
-        if name in known_programs() or name in found or any(name in other and name != other for other in found):
+        if "及" in name and length is None:  # 大塘路及人才公寓: two works
+            left, _, right = name.partition("及")
+            if len(left) >= 3 and len(right) >= 3:
+                add(left, a)
+                add(right, a + len(left) + 1)
+                return
+        if name in known_programs():
             return
+        b = a + (length if length is not None else len(name))
+        amount = _investment(text, lo, a, b)
+        if name in found or any(name in other and name != other for other in found):
+            known = found.get(name)
+            if known is not None and known.investment_value is None and amount:
+                known.investment_value, known.investment_unit, known.investment_yuan = amount
+            return  # a later mention may still supply the amount the first one lacked
         for other in list(found):  # a longer name for the same work replaces the shorter one
             if other in name:
                 del found[other]
-        b = a + (length if length is not None else len(name))
         sent = doc.sentence_at(a)
         clause_lo = max(sent.start if sent else lo, a - 30)
         cl = text[clause_lo: min(b + 30, sent.end if sent else hi)]
         clause = re.split(r"[;。]", cl)[0] if cl else ""
-        # The amount belongs to this work only when it sits right before it (总投资58亿元南方水泥…)
-        # or right after it (…项目,总投资3亿元); an amount spread over a list stays unassigned.
-        in_list = text[b: b + 1] in ("、", "等") or text[a - 1: a] == "、"
-        inv = None if in_list else INVEST_BEFORE_RE.search(text, max(lo, a - 30), a) or INVEST_AFTER_RE.match(text, b)
-        value = unit = yuan = None
-        if inv:
-            value = float(inv.group(1))
-            value = int(value) if value.is_integer() else value
-            unit = inv.group(2) if inv.group(2).endswith("元") else inv.group(2) + "元"
-            yuan = parse_amount(str(value), unit)[0]
+        value, unit, yuan = amount or (None, None, None)
         sec = doc.section_at(a)
         status = next((s for w, s in STATUS if w in clause), None)
         if sec and sec.kind == "plan" and status in (None, "在建"):
@@ -166,7 +189,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
             add(name, m.start(1))
     for m in WORK_RE.finditer(text, lo, hi):
         # 推进王余公路白改黑、正中桥危桥改造和运北桥路宽桥窄改造: the verb governs the whole list
-        spans = [(strip_function_words(m.group(1)), m.end(1))]
+        spans = [(m.group(1), m.end(1))]  # the verb is already outside the group
         pos = m.end(1)
         while (nxt := WORK_NEXT_RE.match(text, pos)) is not None:
             spans.append((nxt.group(1), nxt.end(1)))
