@@ -2,9 +2,8 @@
 (FalkorDB), and the right one.
 
 "Right" means written by hand from the seed reports (the sentences are quoted next to each expectation)
-and tests/gold, never copied from the code's output. Where the extractor misses the truth today, the
-truth is kept as a non-strict xfail (`GAPS`), so the gap is visible and the test turns green on its own
-once the extractor catches up.
+and tests/gold, never copied from the code's output. `GAPS` lists facts the extractor once got wrong
+(amounts shifted by one project, names cut short); they are asserted now that it gets them right.
 """
 
 from __future__ import annotations
@@ -407,9 +406,8 @@ GAPS = [
 ]
 
 
-@pytest.mark.xfail(strict=False, reason="extractor gap (issue 3); the expectation is the seed text's")
 @pytest.mark.parametrize(("name", "params", "key", "present"), GAPS)
-def test_known_extractor_gaps(ask: Ask, name: str, params: dict[str, Any], key: tuple[Any, ...],
+def test_formerly_known_extractor_gaps(ask: Ask, name: str, params: dict[str, Any], key: tuple[Any, ...],
                               present: bool) -> None:
     cols = {"big_projects": ("town", "project", "yuan")}.get(name) or nq.load(name).columns[:len(key)]
     got = {tuple(r[c] for c in cols) for r in ask(name, **params)}

@@ -189,7 +189,9 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
             add(name, m.start(1))
     for m in WORK_RE.finditer(text, lo, hi):
         # 推进王余公路白改黑、正中桥危桥改造和运北桥路宽桥窄改造: the verb governs the whole list
-        spans = [(m.group(1), m.end(1))]  # the verb is already outside the group
+        # the verb is outside the group; a second work verb glued to it (新建改造和…) is not a name
+        first = re.sub(r"^(?:改造|新建|建设|提升|修复|改建|扩建|升级)+[和及]?", "", m.group(1))
+        spans = [(first, m.end(1))]
         pos = m.end(1)
         while (nxt := WORK_NEXT_RE.match(text, pos)) is not None:
             spans.append((nxt.group(1), nxt.end(1)))
