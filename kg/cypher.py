@@ -2,7 +2,11 @@
 
 Read-only unless asked: the database is opened with `read_only=True`, so a query can never change a
 build by accident and never takes the writer's lock (a running writer keeps working; a reader sees the
-snapshot committed when it opened). `update=True` opens it for writing instead. Labels, relationship
+snapshot committed when it opened). A read-only LadybugDB still runs `COPY (…) TO 'file'`, `EXPORT
+DATABASE` and `INSTALL`/`LOAD` of extensions (writing files, fetching code), and FalkorDB ignores a Bolt
+session's read mode, so `check_read_only` also refuses writing clauses in the text itself (the same check
+guards `kg.stores.bolt_store.BoltSink.query`). `update=True` opens it for writing instead. Parameters
+(`$name`) always travel as driver parameters, never pasted into the text. Labels, relationship
 types and properties are those of `kg.graph` (see `ontology/property-graph.md`); `end` is a keyword,
 write r.`end`.
 
@@ -18,6 +22,7 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +34,16 @@ QUERY_SUFFIXES = (".cypher", ".cyp", ".cql")
 GRAPH = "graph.lbug"
 _INTERNAL = ("_ID", "_SRC", "_DST")
 QUERY_BUFFER_POOL = 256 * 1024 * 1024
+# Clauses that change a database or write/fetch files (LOAD FROM and LOAD CSV only read, so LOAD is
+# refused only when an extension follows).
+WRITE_CLAUSES = ("CREATE", "MERGE", "SET", "DELETE", "REMOVE", "DROP", "ALTER", "COPY", "EXPORT", "IMPORT",
+                 "INSTALL", "ATTACH", "DETACH", "TRUNCATE", "FOREACH")
+# Strings, backtick identifiers and comments, which may contain keyword-looking text.
+_SKIP = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`]|``)*`|//[^\n]*|/\*.*?\*/", re.S)
+# A keyword is a clause, not a property (n.set), label (:Create), parameter ($delete) or map key ({set: 1}).
+_WRITE = re.compile(r"(?<![\w.$:`])(" + "|".join(WRITE_CLAUSES) + r"|LOAD(?!\s+(?:FROM|CSV)\b))\b(?!\s*:)",
+                    re.I)
+_WRITE_CALL = re.compile(r"\bCALL\s+([\w.]*(?:create|drop|delete|set|remove|merge|add|clear)[\w.]*)", re.I)
 
 
 @dataclass(slots=True)
@@ -91,6 +106,30 @@ def plain(value: Any) -> Any:
     return value
 
 
+def write_clauses(text: str) -> list[str]:
+    """Writing clauses used as clauses (not inside strings, comments, names, properties or map keys).
+
+    >>> write_clauses("MATCH (n:Create {set: 'DELETE'}) WHERE n.remove = $merge RETURN n // DROP")
+    []
+    >>> write_clauses("MATCH (n) DETACH DELETE n ; COPY (MATCH (t) RETURN t) TO 'x.csv'")
+    ['DETACH', 'DELETE', 'COPY']
+    >>> write_clauses("LOAD FROM 'a.csv' RETURN * ; LOAD json ; CALL db.idx.fulltext.createNodeIndex('X')")
+    ['LOAD', 'CALL db.idx.fulltext.createNodeIndex']
+    """
+    stripped = _SKIP.sub(" ", text)
+    found = [m.group(1).upper() for m in _WRITE.finditer(stripped)]
+    found += [f"CALL {m.group(1)}" for m in _WRITE_CALL.finditer(stripped)]
+    return list(dict.fromkeys(found))
+
+
+def check_read_only(text: str) -> None:
+    """Refuse Cypher that writes (or writes files) unless asked: queries must never change anything."""
+    ops = write_clauses(text)
+    if ops:
+        raise TownKGError(Code.QUERY, f"this Cypher writes ({', '.join(ops)}), and queries are read-only; "
+                          "pass --update to modify the store (the next `kg build` replaces it)")
+
+
 def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split())
 
@@ -110,6 +149,8 @@ def run(build_dir: Path, text: str, *, update: bool = False, params: dict[str, A
     path = graph_path(build_dir)
     if not text.strip():
         raise TownKGError(Code.QUERY, "the Cypher query is empty")
+    if not update:
+        check_read_only(text)
     try:
         db = ladybug.Database(str(path), read_only=not update, buffer_pool_size=buffer_pool_size)
     except RuntimeError as e:

@@ -32,6 +32,7 @@ import io
 import logging
 import math
 import re
+import stat
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,7 +85,11 @@ def read_document(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDo
     if suffix not in SUPPORTED:
         raise TownKGError(Code.UNSUPPORTED, f"unsupported file type {suffix!r} (use .txt .html .pdf .docx)", str(p))
     try:
-        size = p.stat().st_size
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read forever, a device never end
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (a pipe, socket or device)"
+            raise TownKGError(Code.UNREADABLE, f"is {kind}", str(p))
+        size = st.st_size
         if size > max_bytes:  # checked before reading: a 5 GB file must not be loaded to be refused
             raise TownKGError(Code.TOO_LARGE, f"file is {size / MIB:.1f} MB, above the {max_bytes / MIB:g} MB "
                               "limit (raise it with --max-mb)", str(p))

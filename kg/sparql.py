@@ -6,6 +6,12 @@ message instead of pyoxigraph's "expected SELECT" syntax error. The TownKG prefi
 skos:, org:, oa:, schema:, ...) are predeclared, and the default graph is the union of all named graphs,
 so plain patterns see every report while `GRAPH ?g { … }` still tells which report said what.
 
+Parameters are bound as RDF terms, never pasted into the query as text: `params={"p": "乡村振兴"}`
+substitutes `?p` with pyoxigraph's `substitutions` (SPARQL SEP-0007), so a value such as `"} ; DROP ALL ; #`
+is only ever a string to compare with. pyoxigraph substitutes projected variables only; any other `?p`/`$p`
+token (outside strings, IRIs and comments) is replaced by the term as pyoxigraph serializes it, an escaped
+N-Triples term that no value can break out of. `sparql_term` says how a value becomes an RDF term.
+
 Results keep pyoxigraph terms (`SparqlResult`); `to_json` / `to_csv` write the W3C SPARQL 1.1 results
 formats, `to_table` a rich table with compact, percent-decoded IRIs for reading.
 """
@@ -22,7 +28,7 @@ from typing import Any
 from typing import Literal as Lit
 from urllib.parse import unquote
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
 
 from kg.errors import Code, TownKGError
 from kg.rdf import GRAPH_BASE, ID, PREFIXES
@@ -37,9 +43,13 @@ _XSD = PREFIXES["xsd"]
 # Strings (long and short), IRIs and comments, which may contain keyword-looking text.
 _SKIP = re.compile(r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
                    r"|<[^<>\"{}|^`\\\s]*>|#[^\n]*", re.S)
+_TOKEN = re.compile(_SKIP.pattern + r"|[?$]([A-Za-z_][A-Za-z0-9_]*)", re.S)
 _KEYWORD = re.compile(r"(?<![\w?$:.-])(" + "|".join(UPDATE_KEYWORDS) + r")(?![\w:-])", re.I)
 
 Kind = Lit["select", "ask", "graph", "update"]
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_LANG_LITERAL = re.compile(r'"(.*)"@([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)\Z', re.S)
+_IRI = re.compile(r"<([^<>\"{}|^`\\\s]+)>\Z")
 
 
 @dataclass(slots=True)
@@ -73,6 +83,54 @@ def check_read_only(text: str) -> None:
                           "read-only; pass --update to modify the store")
 
 
+def sparql_term(value: Any) -> Any:
+    """A parameter value as an RDF term: `<iri>` an IRI, `"text"@lang` a language-tagged literal,
+    other text a plain string, numbers and booleans typed literals; pyoxigraph terms pass through.
+
+    >>> [str(sparql_term(v)) for v in ("乡村振兴", '"乡村振兴"@zh', "<https://townkg.org/ns#Town>")]
+    ['"乡村振兴"', '"乡村振兴"@zh', '<https://townkg.org/ns#Town>']
+    >>> sparql_term(3).datatype.value, sparql_term(1.5).datatype.value
+    ('http://www.w3.org/2001/XMLSchema#integer', 'http://www.w3.org/2001/XMLSchema#double')
+    """
+    if isinstance(value, NamedNode | BlankNode | Literal | Triple):
+        return value
+    if isinstance(value, bool | int | float):
+        return Literal(value)
+    text = str(value)
+    if m := _IRI.match(text):
+        return NamedNode(m.group(1))
+    if m := _LANG_LITERAL.match(text):
+        return Literal(m.group(1), language=m.group(2))
+    return Literal(text)
+
+
+def substitutions(params: dict[str, Any] | None) -> dict[Variable, Any] | None:
+    """`{name: value}` as pyoxigraph substitutions for `?name`; names must be SPARQL variable names."""
+    if not params:
+        return None
+    out = {}
+    for name, value in params.items():
+        if not _NAME.match(name):
+            raise TownKGError(Code.QUERY, f"parameter names must be variable names (p, town_1), got {name!r}")
+        out[Variable(name)] = sparql_term(value)
+    return out
+
+
+def bind_terms(text: str, terms: dict[Variable, Any]) -> str:
+    r"""`?name`/`$name` tokens (not inside strings, IRIs or comments) replaced by serialized terms.
+
+    >>> print(bind_terms("SELECT ?t WHERE { ?t rdfs:label ?x } # ?x", {Variable("x"): Literal("a\" } #")}))
+    SELECT ?t WHERE { ?t rdfs:label "a\" } #" } # ?x
+    """
+    by_name = {v.value: str(t) for v, t in terms.items()}
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return by_name.get(name, m.group(0)) if name else m.group(0)
+
+    return _TOKEN.sub(sub, text)
+
+
 def read_query_file(path: Path) -> str:
     """The text of a .rq file, with a one-line error when it is missing or not UTF-8."""
     try:
@@ -92,12 +150,15 @@ def store_dir(build_dir: Path) -> Path:
     return path
 
 
-def run(build_dir: Path, text: str, *, update: bool = False, union: bool = True) -> SparqlResult:
-    """Run one SPARQL query (or, with `update`, an update) against `build_dir/rdf`."""
+def run(build_dir: Path, text: str, *, update: bool = False, union: bool = True,
+        params: dict[str, Any] | None = None) -> SparqlResult:
+    """Run one SPARQL query (or, with `update`, an update) against `build_dir/rdf`; `params` bind `?name`s."""
     path = store_dir(build_dir)
     if not update or not update_operations(text):
         check_read_only(text)
-        return query_store(Store.read_only(str(path)), text, union=union)
+        return query_store(Store.read_only(str(path)), text, union=union, params=params)
+    if params:
+        raise TownKGError(Code.QUERY, "parameters bind queries only, not updates")
     store = Store(str(path))
     try:
         before = len(store)
@@ -112,10 +173,17 @@ def run(build_dir: Path, text: str, *, update: bool = False, union: bool = True)
     return SparqlResult("update", message=f"update applied: {before} → {after} quads ({after - before:+d})")
 
 
-def query_store(store: Store, text: str, *, union: bool = True) -> SparqlResult:
+def query_store(store: Store, text: str, *, union: bool = True,
+                params: dict[str, Any] | None = None) -> SparqlResult:
     """Evaluate a read-only query on an open store; syntax errors become one-line TownKGErrors."""
+    terms = substitutions(params)
     try:
-        res = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=union)
+        try:
+            res = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=union, substitutions=terms)
+        except RuntimeError as e:  # pyoxigraph substitutes projected variables only
+            if not terms or "projection" not in str(e):
+                raise
+            res = store.query(bind_terms(text, terms), prefixes=PREFIXES, use_default_graph_as_union=union)
     except SyntaxError as e:
         raise TownKGError(Code.QUERY, f"SPARQL syntax error: {e}") from None
     if isinstance(res, QueryBoolean):

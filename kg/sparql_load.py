@@ -4,7 +4,15 @@ Loading is idempotent because every graph is *replaced*, never merged: the first
 Graph Store Protocol `PUT` (or, without a graph store URL, `DROP SILENT GRAPH` + `INSERT DATA` in one
 update request) and the following batches are appends (`POST` / `INSERT DATA`). Batches stay small
 (`batch_triples`, default 1,000) because Virtuoso refuses larger update requests ("SP030 memory
-exhausted", NOTES-infra §4). A load interrupted midway leaves a partial graph; loading again repairs it.
+exhausted", NOTES-infra §4).
+
+No graph is ever left half-written (issue 9): a graph that fits one request is replaced by that one
+request; a bigger one is written batch by batch into a *staging* graph (`urn:townkg:loading:<hash>`, outside
+the TownKG graph namespace) and then swapped in with one `MOVE` update, so a server that stops or a load
+that is killed midway leaves each report graph either as it was or complete. A staging graph left by a
+killed load holds a copy of the graph being loaded; the next load of that graph replaces and moves it.
+Without an update endpoint that accepts `MOVE` (Graph Store Protocol only), big graphs are written in
+place, and an interrupted load is repaired by loading again.
 
 Each report has its own graph, and the shared entities graph is replaced by this build's entities; a
 report graph on the server that this build no longer has is left alone (drop it yourself).
@@ -15,6 +23,7 @@ Every failure (server down, refused, 401/403, HTTP error) is a one-line `TownKGE
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +36,7 @@ from kg.errors import Code, TownKGError
 from kg.rdf import ENTITIES_GRAPH, PREFIXES
 
 DEFAULT_BATCH = 1000
+STAGING_BASE = "urn:townkg:loading:"
 _XSD = PREFIXES["xsd"]
 _NUMERIC = {_XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
 # progress(triples sent so far, total triples, graph IRI being loaded)
@@ -58,6 +68,7 @@ class LoadResult:
     method: str = ""
     expected: dict[str, int] = field(default_factory=dict)  # graph IRI → triples sent
     on_server: dict[str, int] = field(default_factory=dict)  # graph IRI → triples counted afterwards
+    in_place: int = 0  # graphs too big for one request written in place (no update endpoint for MOVE)
 
     @property
     def mismatched(self) -> list[str]:
@@ -106,8 +117,8 @@ class Client:
     def close(self) -> None:
         self.http.close()
 
-    def send(self, method: str, url: str, **kwargs: Any) -> Any:
-        """One request; any failure becomes a one-line E201 naming the server."""
+    def send(self, method: str, url: str, ok: tuple[int, ...] = (), **kwargs: Any) -> Any:
+        """One request; any failure (but the statuses in `ok`) becomes a one-line E201 naming the server."""
         import requests
 
         try:
@@ -126,6 +137,8 @@ class Client:
         except requests.RequestException as e:
             raise TownKGError(Code.STORE, f"request failed: {_one_line(str(e), 160)}", url) from None
         self.requests += 1
+        if resp.status_code in ok:
+            return resp
         if resp.status_code == 401:
             hint = "wrong --user/--password" if self.target.user else "pass --user and --password"
             raise TownKGError(Code.STORE, f"the server refused the request: HTTP 401 Unauthorized ({hint})",
@@ -182,6 +195,49 @@ def insert_data(graph: str, triples: Iterable[Triple]) -> str:
     return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}"
 
 
+def staging_graph(graph: str) -> str:
+    """Where a graph too big for one request is assembled before it is moved into place.
+
+    >>> staging_graph("https://townkg.org/graph/entities")
+    'urn:townkg:loading:b4679820f1789993'
+    """
+    return STAGING_BASE + hashlib.sha256(graph.encode("utf-8")).hexdigest()[:16]
+
+
+def _write(client: Client, graph: str, batches: Sequence[Sequence[Triple]]) -> None:
+    """Replace `graph` with the batches, in place: PUT/POST, or DROP+INSERT DATA then INSERT DATA."""
+    for n, batch in enumerate(batches):
+        if client.target.graph_store:
+            client.put_graph(graph, batch, replace=n == 0)
+        elif n == 0:
+            client.update(f"DROP SILENT GRAPH <{graph}> ;\n" + insert_data(graph, batch))
+        else:
+            client.update(insert_data(graph, batch))
+
+
+def replace_graph(client: Client, graph: str, batches: Sequence[Sequence[Triple]]) -> bool:
+    """Replace one graph so that it is never seen half-written; False when it had to be written in place.
+
+    One batch is one request (atomic on the server). More are staged and moved in with one update; a
+    server whose update endpoint refuses the MOVE (Graph Store Protocol without an update endpoint) gets
+    the graph written in place and the staging copy deleted.
+    """
+    if len(batches) <= 1:
+        _write(client, graph, batches or [[]])
+        return True
+    stage = staging_graph(graph)
+    _write(client, stage, batches)
+    try:
+        client.update(f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{graph}>")
+        return True
+    except TownKGError as e:
+        if not client.target.graph_store or "HTTP 4" not in e.message:
+            raise
+    _write(client, graph, batches)
+    client.send("DELETE", client.target.graph_store, params={"graph": stage}, ok=(404,))
+    return False
+
+
 def count_graphs(client: Client, graphs: Sequence[str], chunk: int = 200) -> dict[str, int]:
     """Triples per named graph on the server (graphs it does not have are absent)."""
     out: dict[str, int] = {}
@@ -208,17 +264,19 @@ def load_graphs(graphs: dict[str, Sequence[Triple]], target: Target, *, batch_tr
         for graph, triples in graphs.items():
             if progress:
                 progress(done, total, graph)
-            batches = [triples[i:i + batch_triples] for i in range(0, len(triples), batch_triples)] or [[]]
-            for n, batch in enumerate(batches):
-                if target.graph_store:
-                    client.put_graph(graph, batch, replace=n == 0)
-                elif n == 0:
-                    client.update(f"DROP SILENT GRAPH <{graph}> ;\n" + insert_data(graph, batch))
-                else:
-                    client.update(insert_data(graph, batch))
-                done += len(batch)
-                if progress:
-                    progress(done, total, graph)
+            batches = [triples[i:i + batch_triples] for i in range(0, len(triples), batch_triples)]
+            try:
+                if not replace_graph(client, graph, batches):
+                    result.in_place += 1
+            except TownKGError as e:
+                where = f"graph {result.graphs + 1} of {len(graphs)} ({graph})"
+                rest = ("the others (this one included) are as they were" if not result.in_place else
+                        "graphs written in place (no MOVE on this server) may be partial")
+                raise TownKGError(e.code, f"{e.message}; stopped at {where}: {result.graphs} graph(s) were "
+                                  f"replaced, {rest}; loading again finishes the job", e.path) from None
+            done += len(triples)
+            if progress:
+                progress(done, total, graph)
             result.graphs += 1
             result.triples += len(triples)
         result.on_server = count_graphs(client, list(graphs))

@@ -76,12 +76,16 @@ def _ping(port: int, timeout: float = 1) -> bool:
 
 @contextmanager
 def falkordb_server(workdir: Path, timeout: float = 30) -> Iterator[BoltServer]:
-    """Start FalkorDB with Bolt on free loopback ports; stop it (by PID) on exit."""
+    """Start FalkorDB with Bolt on free loopback ports; stop it (by PID) on exit.
+
+    A server started again on the same `workdir` loads the snapshot `save()` left there (the failure-path
+    tests kill a server mid-load and restart it with what it had).
+    """
     server, module = _binaries()
     port, bolt = free_port(), free_port(20000, 32768)  # a BOLT_PORT above 32767 is silently ignored
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "falkordb.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                  "--appendonly", "no", "--dir", str(workdir),
                                  "--loadmodule", module, "BOLT_PORT", str(bolt)],
@@ -109,3 +113,12 @@ def falkordb_server(workdir: Path, timeout: float = 30) -> Iterator[BoltServer]:
 def alive(srv: BoltServer) -> bool:
     """True while the server still answers (a segfault on a too-large request would end it)."""
     return _ping(srv.redis_port, timeout=10)  # a busy server can take a second or more to answer
+
+
+def save(srv: BoltServer) -> None:
+    """Snapshot the server's data to WORKDIR/dump.rdb now (automatic saves are off; an append-only file
+    would be safer, but FalkorDB crashes writing one for a Bolt write)."""
+    with socket.create_connection(("127.0.0.1", srv.redis_port), timeout=30) as s:
+        s.sendall(b"SAVE\r\n")
+        if not s.recv(16).startswith(b"+OK"):
+            raise RuntimeError("FalkorDB refused SAVE")

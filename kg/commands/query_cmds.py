@@ -74,8 +74,9 @@ def query(
         "--cypher", help="Cypher query on the build's LadybugDB property graph (labels and types: "
         "ontology/property-graph.md).", show_default=False)] = None,
     param: Annotated[list[str] | None, typer.Option(
-        "--param", help="Parameter NAME=VALUE, repeatable: of a named query (typed by its header), or of "
-        "Cypher (VALUE as JSON if it parses, else text).", show_default=False)] = None,
+        "--param", help="Parameter NAME=VALUE, repeatable: of a named query (typed by its header), of Cypher "
+        "($NAME) or SPARQL (?NAME); VALUE as JSON if it parses, else text (SPARQL: <iri>, \"text\"@zh).",
+        show_default=False)] = None,
     fmt: Annotated[QueryFormat, typer.Option("--format", "-f", help="table for reading; csv and json are the "
                                              "W3C SPARQL results formats (Cypher: CSV with a header, a JSON "
                                              "array of row objects).")] = QueryFormat.table,
@@ -118,8 +119,9 @@ def query(
     lang, text = _query_source(file, sparql=sparql, cypher=cypher)
     if lang == "sparql":
         from kg import sparql as sq
+        from kg.cypher import parse_params
 
-        result = sq.run(build_dir, text, update=update)
+        result = sq.run(build_dir, text, update=update, params=parse_params(param))
         if fmt is QueryFormat.json:
             typer.echo(sq.to_json(result))
         elif fmt is QueryFormat.csv:

@@ -17,17 +17,20 @@ Why it looks like this:
 * Connections (one driver per process, one-line errors, FalkorDB's handshake quirk, telling Neo4j from
   FalkorDB) live in `kg.stores.bolt_connect`.
 * Values are Bolt primitives only: dates become ISO strings (FalkorDB crashes returning temporals).
+  On FalkorDB every string parameter is escaped first (`kg.stores.bolt_params.falkordb_value`): its Bolt
+  server pastes parameters unescaped into Cypher text, so a quote in a report was a Cypher injection.
+* `query` is read-only unless asked: `kg.cypher.check_read_only` refuses writing clauses in the text, and
+  Neo4j also gets a READ session (FalkorDB does not enforce read sessions, it answers them from an empty
+  graph).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,15 @@ from kg.errors import Code, TownKGError
 from kg.graph import EDGE_TYPES, LABELS, PropertyGraph
 from kg.stores.base import conformant
 from kg.stores.bolt_connect import ServerInfo, detect, driver, one_line
+from kg.stores.bolt_params import (  # noqa: F401 - re-exported: the sizes were defined here first
+    bolt_value,
+    falkordb_value,
+    literal_size,
+    pack,
+    packstream_size,
+    request_size,
+    split_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,112 +70,6 @@ def q(name: str) -> str:
     return f"`{name}`"
 
 
-# ------------------------------------------------------------------ parameter size
-
-
-def _head(n: int) -> int:
-    return 1 if n < 16 else 2 if n < 256 else 3 if n < 65536 else 5
-
-
-def packstream_size(value: Any) -> int:
-    """Bytes `value` takes in a Bolt message (PackStream), to keep requests under a byte budget.
-
-    >>> packstream_size({"id": "岱西镇", "n": 3, "x": 1.5, "ok": None})
-    32
-    """
-    if value is None or isinstance(value, bool):
-        return 1
-    if isinstance(value, int):
-        if -16 <= value < 128:
-            return 1
-        return 2 if -128 <= value < 128 else 3 if -32768 <= value < 32768 else \
-            5 if -(2 ** 31) <= value < 2 ** 31 else 9
-    if isinstance(value, float):
-        return 9
-    if isinstance(value, str):
-        n = len(value.encode("utf-8"))
-        return _head(n) + n
-    if isinstance(value, dict):
-        return _head(len(value)) + sum(packstream_size(k) + packstream_size(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return _head(len(value)) + sum(packstream_size(v) for v in value)
-    return packstream_size(str(value))
-
-
-def literal_size(value: Any) -> int:
-    """Bytes of `value` written as a Cypher literal: FalkorDB turns Bolt parameters into a `CYPHER k=v …`
-    text header, and that text, not the PackStream bytes, is what overflows its ~4 KB buffer.
-
-    >>> literal_size({"id": "岱西镇", "n": 3, "x": 1.5, "ok": None})
-    65
-    """
-    if value is None or isinstance(value, bool):
-        return 5
-    if isinstance(value, int):
-        return len(str(value))
-    if isinstance(value, float):
-        return 24  # longest %.17g rendering
-    if isinstance(value, str):
-        raw = value.encode("utf-8")
-        return len(raw) + 2 + raw.count(b"'") + raw.count(b'"') + raw.count(b"\\")
-    if isinstance(value, dict):
-        return 2 + sum(len(str(k)) + 2 + literal_size(v) + 2 for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return 2 + sum(literal_size(v) + 2 for v in value)
-    return literal_size(str(value))
-
-
-def request_size(value: Any) -> int:
-    """What a parameter value costs against `batch_bytes`: the larger of its two encodings."""
-    return max(packstream_size(value), literal_size(value))
-
-
-def bolt_value(value: Any) -> Any:
-    """A value every Bolt server stores safely: primitives as is, dates as ISO strings, the rest as JSON."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, list | tuple) and all(isinstance(v, str | int | float | bool) for v in value):
-        types = {type(v) for v in value}
-        return list(value) if len(types) <= 1 else json.dumps(list(value), ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def split_text(text: str, max_bytes: int) -> list[str]:
-    """Cut a string into pieces of at most `max_bytes` UTF-8 bytes, on character boundaries.
-
-    >>> split_text("岱山县舟山市", 7)
-    ['岱山', '县舟', '山市']
-    """
-    pieces, cur, size = [], [], 0
-    for ch in text:
-        b = len(ch.encode("utf-8"))
-        if cur and size + b > max_bytes:
-            pieces.append("".join(cur))
-            cur, size = [], 0
-        cur.append(ch)
-        size += b
-    if cur or not pieces:
-        pieces.append("".join(cur))
-    return pieces
-
-
-def pack(rows: list[dict[str, Any]], max_bytes: int, max_rows: int) -> Iterator[list[dict[str, Any]]]:
-    """Greedy batches of rows whose `{"rows": [...]}` parameters stay within both budgets (`request_size`)."""
-    base = request_size({"rows": []}) + 16  # list header growth, the `CYPHER ` prefix
-    batch: list[dict[str, Any]] = []
-    size = base
-    for row in rows:
-        n = request_size(row) + 2
-        if batch and (size + n > max_bytes or len(batch) >= max_rows):
-            yield batch
-            batch, size = [], base
-        batch.append(row)
-        size += n
-    if batch:
-        yield batch
-
 
 # ------------------------------------------------------------------ sink
 
@@ -175,8 +81,9 @@ class BoltSink:
 
     def __init__(self, uri: str, user: str = "neo4j", password: str = "", *, database: str | None = None,
                  batch_bytes: int = DEFAULT_BATCH_BYTES, batch_rows: int = DEFAULT_BATCH_ROWS,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, retry_seconds: float | None = None) -> None:
         self.uri = uri
+        self.retry_seconds = retry_seconds  # how long a write retries a lost server (None: the driver's 15 s)
         self.database = database or None
         self.driver = driver(uri, user, password)
         self.progress = progress
@@ -190,18 +97,44 @@ class BoltSink:
         self.batch_bytes = max(MIN_BATCH_BYTES, batch_bytes)
         self.requests = 0
 
-    def _session(self) -> neo4j.Session:
-        return self.driver.session(database=self.database) if self.database else self.driver.session()
+    def _session(self, read: bool = False) -> neo4j.Session:
+        """A session; `read` asks for READ access where that is safe (Neo4j enforces it; FalkorDB answers
+        READ sessions from an empty graph, so it gets the default mode and relies on the text check)."""
+        access = neo4j.READ_ACCESS if read and self.server.kind == "neo4j" else neo4j.WRITE_ACCESS
+        conf: dict[str, Any] = {"database": self.database} if self.database else {}
+        if self.retry_seconds is not None:
+            conf["max_transaction_retry_time"] = self.retry_seconds
+        return self.driver.session(default_access_mode=access, **conf)
+
+    def _safe(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Parameters as this server must get them: escaped for FalkorDB (see kg.stores.bolt_params)."""
+        return falkordb_value(params) if self.server.kind == "falkordb" else params
 
     def _fail(self, e: Exception, what: str) -> TownKGError:
-        hint = " (if it is FalkorDB, lower --batch-bytes)" if isinstance(
-            e, nex.ServiceUnavailable | nex.SessionExpired) else ""
-        return TownKGError(Code.STORE, f"{what} failed: {type(e).__name__}: {one_line(e)}{hint}", self.uri)
+        if isinstance(e, nex.ServiceUnavailable | nex.SessionExpired | OSError):
+            return TownKGError(Code.STORE, f"{what} failed: the server closed the connection or stopped "
+                               f"({type(e).__name__}: {one_line(e)}); loading is idempotent: rerun `kg load "
+                               "neo4j` when it is back (FalkorDB also crashes on large requests: lower "
+                               "--batch-bytes)", self.uri)
+        return TownKGError(Code.STORE, f"{what} failed: {type(e).__name__}: {one_line(e)}", self.uri)
 
-    def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run read Cypher and return rows as dicts (don't return temporal values from FalkorDB)."""
-        with self._session() as s:
-            return s.run(cypher, params or {}).data()
+    def query(self, cypher: str, params: dict[str, Any] | None = None, *,
+              write: bool = False) -> list[dict[str, Any]]:
+        """Run Cypher and return rows as dicts; read-only unless `write` (a write is refused with E301).
+
+        Parameters travel as driver parameters (escaped for FalkorDB), never in the text. Don't return
+        temporal values from FalkorDB.
+        """
+        from kg.cypher import check_read_only
+
+        params = dict(params or {})
+        bad = [k for k in params if not _IDENT.match(k)]
+        if bad:
+            raise TownKGError(Code.QUERY, f"parameter names must be identifiers, got {bad[0]!r}")
+        if not write:
+            check_read_only(cypher)
+        with self._session(read=not write) as s:
+            return s.run(cypher, self._safe(params)).data()
 
     def ensure_schema(self) -> list[str]:
         """Unique `id` per label on Neo4j, a plain index elsewhere; returns the statements run."""
@@ -241,7 +174,7 @@ class BoltSink:
         with self._session() as s:
             for batch in pack(rows, self.batch_bytes, self.batch_rows):
                 try:
-                    c = s.execute_write(work, batch)
+                    c = s.execute_write(work, self._safe({"rows": batch})["rows"])
                 except (nex.Neo4jError, nex.DriverError) as e:
                     raise self._fail(e, f"writing {len(batch)} {stage}") from None
                 self.requests += 1
@@ -276,7 +209,7 @@ class BoltSink:
             for key, text in big.items():
                 for i, chunk in enumerate(split_text(text, room)):
                     expr = "$v" if i == 0 else f"x.{q(key)} + $v"
-                    tx.run(f"{match} SET x.{q(key)} = {expr}", **ids, v=chunk).consume()
+                    tx.run(f"{match} SET x.{q(key)} = {expr}", self._safe({**ids, "v": chunk})).consume()
                     self.requests += 1
 
         with self._session() as s:
@@ -288,7 +221,10 @@ class BoltSink:
     def write(self, graph: PropertyGraph) -> dict[str, int]:
         """MERGE every node and relationship of `graph`; returns rows sent and what the server created."""
         clean, skipped = conformant(graph)
-        self.ensure_schema()
+        try:
+            self.ensure_schema()
+        except (nex.Neo4jError, nex.DriverError, OSError) as e:
+            raise self._fail(e, "creating the id indexes") from None
         self.requests = 0
         stats: dict[str, int] = defaultdict(int)
         nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -341,11 +277,14 @@ class BoltSink:
     def counts(self) -> dict[str, int]:
         """Nodes per label and relationships per type of the TownKG model (other data is not counted)."""
         out: dict[str, int] = {}
-        with self._session() as s:
-            for lb in LABELS:
-                out[f"node:{lb}"] = int(s.run(f"MATCH (n:{q(lb)}) RETURN count(n) AS c").single()["c"])
-            for t in EDGE_TYPES:
-                out[f"edge:{t}"] = int(s.run(f"MATCH ()-[r:{q(t)}]->() RETURN count(r) AS c").single()["c"])
+        try:
+            with self._session(read=True) as s:
+                patterns = [(f"node:{lb}", f"(x:{q(lb)})") for lb in LABELS]
+                patterns += [(f"edge:{t}", f"()-[x:{q(t)}]->()") for t in EDGE_TYPES]
+                for key, pattern in patterns:
+                    out[key] = int(s.run(f"MATCH {pattern} RETURN count(x) AS c").single(strict=True)["c"])
+        except (nex.Neo4jError, nex.DriverError, OSError) as e:
+            raise self._fail(e, "counting what the server holds") from None
         out["nodes"] = sum(out[f"node:{lb}"] for lb in LABELS)
         out["edges"] = sum(out[f"edge:{t}"] for t in EDGE_TYPES)
         return out
