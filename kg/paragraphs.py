@@ -45,11 +45,15 @@ def _document(meta: ReportMeta) -> Any:
     return build_document(raw) if raw.sha256 == meta.sha256 else None
 
 
-def paragraph_starts(ex: Extraction) -> dict[str, int]:
-    """Program id → raw offset where the paragraph (or, in a flattened report, sentence) naming it starts."""
+def paragraph_starts(ex: Extraction, doc: Any = None) -> dict[str, int]:
+    """Program id → raw offset where the paragraph (or, in a flattened report, sentence) naming it starts.
+
+    `doc` is the report's `kg.document.Document` when the caller still has it (the build, right after
+    extracting): then the file is not read and normalized a second time.
+    """
     from kg.viz_cooc import LONG_PARAGRAPH
 
-    doc = _document(ex.meta)
+    doc = doc if doc is not None else _document(ex.meta)
     if doc is None:
         return {}
     lengths: Counter[int] = Counter()

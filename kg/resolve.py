@@ -43,14 +43,21 @@ def _merge_company_aliases(ex: Extraction) -> None:
 
 
 def _link_projects(doc: Document, ex: Extraction) -> None:
+    paragraphs: dict[int, list[str]] = {}  # paragraph → its sentences' texts (built once, not per project)
+    for s in doc.sentences:
+        paragraphs.setdefault(s.paragraph, []).append(s.text)
+    joined: dict[int, str] = {}
     for pr in ex.projects:
         if pr.prov is None:
             continue
         sent = doc.sentence_at(_norm_pos(doc, pr.prov.start))
         if sent is None:
             continue
-        para = [s for s in doc.sentences if s.paragraph == sent.paragraph]
-        span_text = "".join(s.text for s in para) if len(para) <= 12 else sent.text
+        para = paragraphs[sent.paragraph]
+        if len(para) <= 12:
+            span_text = joined.get(sent.paragraph) or joined.setdefault(sent.paragraph, "".join(para))
+        else:
+            span_text = sent.text
         for prog in ex.programs:
             if prog.name in span_text or prog.surface in span_text:
                 pr.programs.append(prog.name)

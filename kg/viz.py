@@ -208,11 +208,13 @@ def build_view(pg: PropertyGraph, province: str | None = None, program: str | No
 
 
 def build_page_data(pg: PropertyGraph, province: str | None = None, program: str | None = None,
-                    extractions: Iterable[Extraction] | None = None) -> dict[str, Any]:
+                    extractions: Iterable[Extraction] | None = None,
+                    units: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
     """All three views' data: the network at the top level (unchanged shape), plus `cooc` and `indicators`.
 
     The filters apply to every view: the co-occurrence and the indicator charts only use the towns the
-    network shows. `extractions` (when the caller has them) let co-occurrence use real paragraphs.
+    network shows. `extractions` (when the caller has them) let co-occurrence use real paragraphs, re-read
+    from the reports; `units` are those paragraphs already worked out (`kg.viz_cooc.paragraph_units`).
     """
     from kg.viz_cooc import build_cooc_view, mention_units
     from kg.viz_indicators import comparable_groups
@@ -221,7 +223,7 @@ def build_page_data(pg: PropertyGraph, province: str | None = None, program: str
     # With --program these are the towns carrying it: only their reports can name it with another program.
     towns = {n["id"] for n in data["nodes"] if n["kind"] == "town"}
     label = partial(_report_label, pg)
-    data["cooc"] = build_cooc_view(pg, mention_units(pg, extractions), towns, program, report_label=label)
+    data["cooc"] = build_cooc_view(pg, mention_units(pg, extractions, units), towns, program, report_label=label)
     shown = {n["id"]: {"label": n["label"], "color": n["color"]} for n in data["nodes"] if n["kind"] == "town"}
     data["indicators"] = comparable_groups(pg, shown, report_label=label)
     return data
@@ -232,7 +234,8 @@ def page_title(province: str | None = None, program: str | None = None) -> str:
 
 
 def write_program_network(pg: PropertyGraph, out: Path, province: str | None = None,
-                          program: str | None = None, extractions: Iterable[Extraction] | None = None) -> Path:
+                          program: str | None = None, extractions: Iterable[Extraction] | None = None,
+                          units: dict[tuple[str, str], str] | None = None) -> Path:
     """Write the page (network, co-occurrence, indicator charts; optionally filtered) to `out`.
 
     One file with everything inlined, because the page is opened from file:// on machines without
@@ -241,7 +244,7 @@ def write_program_network(pg: PropertyGraph, out: Path, province: str | None = N
     from kg.viz_indicators import charts_html
     from kg.viz_page import render_page
 
-    data = build_page_data(pg, province, program, extractions)
+    data = build_page_data(pg, province, program, extractions, units)
     page = render_page(page_title(province, program), data, charts_html(data["indicators"]))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -59,8 +59,13 @@ def _document(meta: ReportMeta) -> Any:
     return build_document(raw) if raw.sha256 == meta.sha256 else None
 
 
-def _paragraph_units(ex: Extraction) -> dict[tuple[str, str], str]:
-    doc = _document(ex.meta)
+def paragraph_units(ex: Extraction, doc: Any = None) -> dict[tuple[str, str], str]:
+    """(report id, program id) → paragraph or sentence key of the program's first mention in `ex`'s report.
+
+    `doc` is the report's `kg.document.Document` when the caller still has it (the build computes these
+    right after extracting, so the page never reads and normalizes every report a second time).
+    """
+    doc = doc if doc is not None else _document(ex.meta)
     if doc is None:
         return {}
     lengths: Counter[int] = Counter()
@@ -78,7 +83,11 @@ def _paragraph_units(ex: Extraction) -> dict[tuple[str, str], str]:
     return out
 
 
-def mention_units(pg: PropertyGraph, extractions: Iterable[Extraction] | None = None) -> dict[tuple[str, str], str]:
+_paragraph_units = paragraph_units  # the name this had before it took a document
+
+
+def mention_units(pg: PropertyGraph, extractions: Iterable[Extraction] | None = None,
+                  known: dict[tuple[str, str], str] | None = None) -> dict[tuple[str, str], str]:
     """(report id, program id) → key of the text unit (paragraph, else sentence) where it is first named.
 
     >>> g = PropertyGraph()
@@ -91,7 +100,8 @@ def mention_units(pg: PropertyGraph, extractions: Iterable[Extraction] | None = 
         if e.type == "IMPLEMENTS" and e.props.get("report") and e.props.get("sentence"):
             units[(str(e.props["report"]), e.dst)] = f"t:{e.props['sentence']}"
     for ex in extractions or ():
-        units.update(_paragraph_units(ex))
+        units.update(paragraph_units(ex))
+    units.update(known or {})  # units computed earlier with the documents at hand (kg.build)
     return units
 
 

@@ -691,8 +691,6 @@ def test_build_reports_each_bad_file_in_one_line_and_builds_the_good_ones(memory
     assert summary["totals"]["failed"] >= len(expected)
 
 
-@pytest.mark.xfail(strict=True, reason="kg/build.py keeps a text with no town as a report; it should fail it "
-                   "with a one-line 'not a government work report' [E107] (reported to the lead)")
 def test_build_names_a_news_article_as_not_a_report(memory_sinks: list[object], mixed_dir: Path,
                                                     tmp_path: Path) -> None:
     res = _run_build(mixed_dir, tmp_path / "out")

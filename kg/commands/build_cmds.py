@@ -18,7 +18,8 @@ from kg.errors import Code, TownKGError
 # ---------------------------------------------------------------- build
 
 
-@app.command(epilog=_example("kg build", "kg build seeds/ more/report.pdf --out build/ --max-mb 50"))
+@app.command(epilog=_example("kg build", "kg build seeds/ more/report.pdf --out build/ --max-mb 50",
+                             "kg build reports/ --workers 4", "kg build reports/ --full"))
 @guarded
 def build(
     paths: Annotated[list[Path] | None, typer.Argument(help="Report files or directories (default: seeds/).",
@@ -26,7 +27,14 @@ def build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Build directory, replaced atomically.")] = BUILD,
     max_mb: Annotated[float, typer.Option("--max-mb", min=0.001, help="Skip files larger than this.")] = 20,
     validate: Annotated[bool, typer.Option("--validate/--no-validate", help="Check the RDF against "
-                                           "ontology/shapes.ttl (SHACL) and report the verdict.")] = True,
+                                           "ontology/shapes.ttl (SHACL) and report the verdict (builds above "
+                                           "250,000 quads are left to `kg validate`).")] = True,
+    workers: Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Processes extracting reports "
+                                                "(default: one per core); the output is the same for any "
+                                                "number.", show_default=False)] = None,
+    full: Annotated[bool, typer.Option("--full", help="Extract every report and rewrite the stores, instead "
+                                       "of reusing what the previous build of --out holds for unchanged "
+                                       "files.")] = False,
 ) -> None:
     """Build the graph stores and visualization from report files."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -46,7 +54,7 @@ def build(
             bar.update(tasks[stage], completed=done, total=total, item=Path(item).name if item else "")
 
         result = run_build(paths or [SEEDS], out, progress=progress, max_bytes=_bytes(max_mb),
-                           validate=validate)
+                           validate=validate, workers=workers, incremental=not full)
     render(result.summary, Console(), err)
     if not result.built:
         n = len(result.failed)
@@ -54,6 +62,12 @@ def build(
         raise typer.Exit(1)
     typer.echo(f"Built {out}/ in {result.seconds:.1f} s: RDF store {out / 'rdf'}, property graph "
                f"{out / 'graph.lbug'}, extractions {out / 'extractions.jsonl'}")
+    if result.reused:
+        updated = [s for s, how in result.stores.items() if how == "updated"]
+        typer.echo(f"Incremental: {len(result.reused)} unchanged report(s) reused, "
+                   f"{len(result.ok) - len(result.reused)} extracted"
+                   + (f"; stores updated in place: {', '.join(updated)}" if updated else "")
+                   + " (--full rebuilds everything)")
     typer.echo(f"Visualization: {result.viz}")
     if "shacl" in result.summary:
         from kg.shacl import verdict_line

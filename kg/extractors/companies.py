@@ -13,6 +13,7 @@ import re
 from kg.document import Document
 from kg.extractors import component
 from kg.extractors.lexicon import cut_left, is_brand, is_common_word
+from kg.extractors.scan import near
 from kg.gazetteer import place_prefixes
 from kg.model import Company, Extraction
 
@@ -36,6 +37,10 @@ PROJECT_WORDS_RE = re.compile(r"村社|社区|路$|工程|改造|建设|提升|�
 
 HONOUR_RE = re.compile(r"(?:^|(?<=[,,。;;、]))([\u4e00-\u9fff]{2,10}?)(?:获评|入选|入围|荣获|被评为|被认定为|成功申报)"
                        r"[^,,。;;]{0,24}?(?:企业|公司|名单|冠军|单位)")
+# Name-led patterns scanned from their tails (kg.extractors.scan: same matches, less work).
+INDUSTRY_SCAN = near(INDUSTRY_RE, "(科技|")
+LIST_SCAN = near(LIST_RE, "等(?:(?!项目)")
+HONOUR_SCAN = near(HONOUR_RE, "(?:获评|")
 COMPANY_CUE_AFTER_RE = re.compile(r"[、,,。;]|等|和|与|及|项目|公司|集团|获|入选|入围|投产|落户|签约|积极|成功|优化|实现|完成|建成|"
                                   r"年产|新增|扩|在|的|“|被|荣获|成为|交付|研发|生产|投资")
 COMPANY_CUE_BEFORE_RE = re.compile(r"(?:^|[、,,。;:])$|(?:培育|引进|支持|服务|帮助|促成|推动|对接|走访|企业|龙头|与|和|及|等)$")
@@ -118,7 +123,7 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
             continue
         add(name, m.start() - len(brand))
 
-    for m in INDUSTRY_RE.finditer(text, lo, hi):
+    for m in INDUSTRY_SCAN.finditer(text, lo, hi):
         brand = cut_left(text[max(lo, m.start() - 6): m.end(1)])
         if not 2 <= len(brand) <= 3 or not _rare_brand(brand):
             continue
@@ -139,7 +144,7 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
             add(m.group(1) + brand, m.start())
 
     # 盛康福源获评江苏省民营科技企业: whoever is recognised as an enterprise is one
-    for m in HONOUR_RE.finditer(text, lo, hi):
+    for m in HONOUR_SCAN.finditer(text, lo, hi):
         name = cut_left(m.group(1))
         if 2 <= len(name) <= 8 and not is_common_word(name, 60) and (_leading_brand(name) or INDUSTRY_RE.fullmatch(name)) \
                 and not PROJECT_WORDS_RE.search(name):
@@ -149,7 +154,7 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
         if _leading_brand(brand) == brand:
             add(brand, lo + m.start(1))  # 推进御镐项目: a rare name heading a project is its enterprise
 
-    for m in LIST_RE.finditer(text, lo, hi):
+    for m in LIST_SCAN.finditer(text, lo, hi):
         items = m.group(1).split("、")
         first = cut_left(items[0])
         items[0] = first

@@ -18,6 +18,7 @@ import rjieba
 from kg.document import Document
 from kg.extractors import component
 from kg.extractors.lexicon import cut_left, is_common_word, strip_function_words, word_tags
+from kg.extractors.scan import near
 from kg.model import Extraction, Formula, Program
 from kg.vocab import formulas, known_programs
 
@@ -47,6 +48,9 @@ UNQUOTED_GENERIC_RE = re.compile(r"^(?:各项|重大|重点|相关|这项|一批
                                  r"体制|机制|制度|领域|重要|关键|基础|配套|有关|全方位|多层次|新一轮|新一批|本轮|首批|"
                                  r"全国|全省|全市|全县|全镇|我省|我市|我县|我镇|省级|市级|县级|区级|镇级|国家级|省首批|全省首批|首批)+")
 PHYSICAL_RE = re.compile(r"(?:道路|水库|管网|大桥|桥梁|隧道|调蓄|河道|供水|污水|铁路|公路|高速|机场|管道|电站|水利|堤防|枢纽|灌区)")
+# Name-led patterns scanned from their tails (kg.extractors.scan: same matches, less work).
+PLAN_NAME_SCAN = near(PLAN_NAME_RE, "(?:三年行动计划")
+UNQUOTED_SCAN = near(UNQUOTED_RE, "(?:三年行动计划")
 GLOSSARY_RE = re.compile(r"(?:^|\n)\s*\d+[.、]\s*“([^”]{2,20})”[::]([^\n]{4,300})")
 
 
@@ -122,10 +126,37 @@ def _split_list(inner: str) -> list[str]:
     return [inner]
 
 
+class _Names:
+    """The names kept so far, indexed for `overlaps` (a linear scan per candidate was quadratic)."""
+
+    def __init__(self) -> None:
+        self.by_len: dict[int, set[str]] = {}  # names of 2+ characters, by length
+        self.blob2 = "\x00"  # names of 2+ characters, \x00-separated: `x in blob` = x is inside one
+        self.blob5 = "\x00"  # the same for names of 5+ characters
+
+    def add(self, name: str) -> None:
+        if len(name) >= 2:
+            self.by_len.setdefault(len(name), set()).add(name)
+            self.blob2 += name + "\x00"
+            if len(name) >= 5:
+                self.blob5 += name + "\x00"
+
+    def overlaps(self, canon: str) -> bool:
+        """True when a kept name k (2+ chars) contains or is contained in `canon` and one of them has
+        5+ characters: `any(k in canon or canon in k ...)` over the kept names, without the loop."""
+        if len(canon) < 5:  # then k must have 5+ characters, so only `canon in k` is possible
+            return len(self.blob5) > 1 and canon in self.blob5
+        if len(self.blob2) > 1 and canon in self.blob2:
+            return True
+        return any(canon[i:i + n] in names for n, names in self.by_len.items() if n <= len(canon)
+                   for i in range(len(canon) - n + 1))
+
+
 @component("programs", "1.0", produces=("programs", "political_formulas"))
 def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
     text = doc.text
     seen: dict[str, Program] = {}
+    names = _Names()
     fseen: set[str] = set()
     form = formulas()
 
@@ -136,7 +167,7 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
                 ex.formulas.append(Formula(name, doc.provenance(a, b, stamp)))
             return
         canon = _canonical(name)
-        if any(len(k) >= 2 and (k in canon or canon in k) and (len(canon) >= 5 or len(k) >= 5) for k in seen):
+        if names.overlaps(canon):
             return  # 三清 and 公共安全重大隐患三清专项行动 name one program: keep the first mention
         if canon in seen or re.search(r"(?:不搞|反对|杜绝|防止|严禁|不做|整治)$", text[max(0, a - 4): a]):
             return
@@ -147,6 +178,7 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
             stance = "planned"
         p = Program(canon, surface, stance, [], None, doc.provenance(a, b, stamp))
         seen[canon] = p
+        names.add(canon)
         ex.programs.append(p)
 
     for m in QUOTE_RE.finditer(text, doc.body_start, doc.body_end):
@@ -183,7 +215,7 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
             add(m.group(0), a, a + len(m.group(0)), m.group(0))
 
     # named plans written in full: 数字经济五年倍增计划, 与杭同城三年行动计划
-    for m in PLAN_NAME_RE.finditer(text, doc.body_start, doc.body_end):
+    for m in PLAN_NAME_SCAN.finditer(text, doc.body_start, doc.body_end):
         name = m.group(0)
         cut = PLAN_STOP_RE.match(name)
         start = m.start() + (cut.end() if cut else 0)
@@ -192,7 +224,7 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
         if len(name) >= 5 and not name.startswith(("年", "的")) and not is_common_word(name, 1):
             add(name, start, m.end(), name)
 
-    for m in UNQUOTED_RE.finditer(text, doc.body_start, doc.body_end):
+    for m in UNQUOTED_SCAN.finditer(text, doc.body_start, doc.body_end):
         raw_name = m.group(0)
         name = strip_function_words(cut_left(raw_name)).replace("“", "").replace("”", "")
         name = UNQUOTED_GENERIC_RE.sub("", name)

@@ -14,6 +14,7 @@ from kg.document import Document
 from kg.extractors import component
 from kg.extractors.lexicon import cut_left, is_common_word, is_specific, strip_function_words
 from kg.extractors.numbers import parse_amount
+from kg.extractors.scan import near
 from kg.model import Extraction, Project
 from kg.vocab import known_programs
 
@@ -67,6 +68,11 @@ INVEST_VERB_RE = re.compile(rf"(?:总投资|计划投资|投资|总投入|投入
 INVEST_AFTER_RE = re.compile(rf"(?:项目|工程)?(?:\d+个)?[,,、]?(?:计划)?(?:总投资|投资){_AMOUNT}")
 STATUS = (("签约", "签约"), ("开工", "开工"), ("动工", "开工"), ("投产", "投产"), ("建成", "建成"), ("竣工", "建成"),
           ("完工", "建成"), ("投运", "建成"), ("通车", "建成"), ("在建", "在建"), ("续建", "在建"), ("推进", "在建"))
+# The name-led patterns, scanned from their tails (kg.extractors.scan: same matches, less work).
+ANCHOR_SCAN = near(ANCHOR_RE, "(?:项目|工程)")
+FACILITY_SCAN = near(FACILITY_RE, "(?:产业园")
+SHARED_SCAN = near(SHARED_RE, "((?:新建")
+LIST_SCAN = near(LIST_RE, "等[^")
 VILLAGE_RE = re.compile(r"([\u4e00-\u9fff]{2,4}村)(?![民委级庄])")
 
 
@@ -147,13 +153,13 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         found[name] = Project(name, value, unit, yuan, status, village.group(1) if village else None,
                               prov=doc.provenance(a, b, stamp))
 
-    for m in ANCHOR_RE.finditer(text, lo, hi):
+    for m in ANCHOR_SCAN.finditer(text, lo, hi):
         raw = m.group(0)
         name = _clean(raw)
         suffix = 2
         if _is_named(name, suffix) and is_specific(name[:-suffix]):
             add(name, m.end() - len(name))
-    for m in FACILITY_RE.finditer(text, lo, hi):
+    for m in FACILITY_SCAN.finditer(text, lo, hi):
         clause = _clause(text, m.start(), m.end())
         if not BUILD_RE.search(clause):
             continue
@@ -167,7 +173,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
                 or not BUILD_RE.search(clause)):
             continue
         add(name, m.end(1) - len(name))
-    for m in LIST_RE.finditer(text, lo, hi):
+    for m in LIST_SCAN.finditer(text, lo, hi):
         items = m.group(1).split("、")
         items[0] = strip_function_words(cut_left(items[0], project=True))
         pos = m.start(1)
@@ -207,7 +213,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         clause = text[max(sent.start if sent else lo, m.start() - 25): m.end() + 15]
         if len(name) >= 6 and BUILD_RE.search(clause) and not REJECT_RE.search(name):
             add(name, m.end() - len(name))
-    for m in SHARED_RE.finditer(text, lo, hi):  # 湄池初中、阮市小学改造提升工程: one project per element
+    for m in SHARED_SCAN.finditer(text, lo, hi):  # 湄池初中、阮市小学改造提升工程: one project per element
         items = m.group(1).split("、")
         items[0] = strip_function_words(cut_left(items[0], project=True))
         pos = m.start(1)

@@ -14,13 +14,14 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store
 
 from kg.graph import EDGE_TYPES, LABELS, PropertyGraph
-from kg.rdf import CLASSES, PREFIXES, SPARQL_PREFIXES, edge_predicate, graph_to_quads
+from kg.rdf import CLASSES, PREFIXES, SPARQL_PREFIXES, edge_predicate, iter_quads
 from kg.stores.base import conformant
 
 _XSD = PREFIXES["xsd"]
 _INTS = {_XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger",
                             "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong")}
 _FLOATS = {_XSD + t for t in ("decimal", "double", "float")}
+QUAD_BATCH = 1_000_000  # quads per bulk_extend: ~500 MB of Python objects; smaller batches load slower
 
 
 def to_python(term: Any) -> Any:
@@ -66,13 +67,19 @@ class OxigraphSink:
         return self.store
 
     def write(self, graph: PropertyGraph) -> dict[str, int]:
-        """Bulk-load the graph's quads; counts are what was submitted (re-writing adds nothing)."""
+        """Bulk-load the graph's quads; counts are what was submitted (re-writing adds nothing).
+
+        The quads are made and loaded a chunk at a time (`kg.rdf.iter_quads`), so memory stays flat
+        however large the graph: its RDF is ~20× more objects than the graph itself.
+        """
         clean, skipped = conformant(graph)
-        quads = graph_to_quads(clean)
         store = self._store()
-        store.bulk_extend(quads)
+        n = 0
+        for quads in iter_quads(clean, batch=QUAD_BATCH):
+            store.bulk_extend(quads)
+            n += len(quads)
         store.flush()
-        return {"nodes": len(clean.nodes), "edges": len(clean.edges), "quads": len(quads), **skipped}
+        return {"nodes": len(clean.nodes), "edges": len(clean.edges), "quads": n, **skipped}
 
     def query(self, sparql: str, *, union: bool = True) -> list[dict[str, Any]]:
         """Run a read-only SPARQL query (updates are a syntax error here); TownKG prefixes are predeclared.
