@@ -90,11 +90,12 @@ LEAD_VERBS_RE = re.compile(r"^(?:深化|推进|实施|加快|建好|建设|打�
                            r"用好|办好|管好|建成|新建|争创|创建)+(?=[\u4e00-\u9fff]{3})")
 
 
-def strip_function_words(name: str) -> str:
+def strip_function_words(name: str, numerals: bool = False) -> str:
     """Drop leading verbs, adverbs, numerals and function words by jieba's dictionary tags.
 
     Reports glue verbs to names (推动南通科创项目, 优选科创项目); cutting them by part of speech
-    generalizes where a list of boundary words cannot.
+    generalizes where a list of boundary words cannot. `numerals=True` keeps a leading numeral,
+    which is part of program names (百万英才汇南粤, 三服务).
     """
     import rjieba
 
@@ -108,6 +109,7 @@ def strip_function_words(name: str) -> str:
             if tok not in "在将把对向从以并已为与和及的了是有好":
                 break  # a lone character is usually part of an out-of-vocabulary name (月日塘村)
         elif (tag is None or tag in ("nz", "nr", "ns", "nt", "nrt", "nrfg") or tag[0] not in "vdpcurqm"
+              or (numerals and tag[0] == "m")
               or common_words().get(tok, 0) < 300):
             break  # rare "verbs" (炒货) are name parts
         k += 1

@@ -38,7 +38,7 @@ NOT_PROGRAM_RE = re.compile(r"的$|^[的了和与]|[,。!?;:]|精神$|思想$|�
 PLAN_NAME_RE = re.compile(r"[\u4e00-\u9fff“”0-9+]{2,16}?(?:三年行动计划|五年行动计划|行动计划|倍增计划|成长计划|三年行动方案|行动方案|"
                           r"发展规划|概念规划|协同规划|攻坚行动|专项行动|提升行动|百日行动|清洁行动|民心行动|强链行动|"
                           r"攻坚战|培育试点)")
-PLAN_STOP_RE = re.compile(r".*(?:落实|实施|推进|编制|制定|出台|启动|完成|开展|深化|执行|印发|围绕|按照|根据|以|的|和|及|与|、)")
+PLAN_STOP_RE = re.compile(r".*(?:获|落实|实施|推进|编制|制定|出台|启动|完成|开展|深化|执行|印发|围绕|按照|根据|以|的|和|及|与|、)")
 STANCE_PLAN_RE = re.compile(r"将|要|计划|力争|谋划|着力|确保|加快|争取")
 # Unquoted named initiatives: a noun phrase ending in a program word (…提质行动, …综合改革, …强基工程).
 UNQUOTED_RE = re.compile(r"[\u4e00-\u9fff“”·×—]{3,22}?(?:三年行动计划|行动计划|三年行动|专项行动|行动|培育计划|支持计划|孵化计划|"
@@ -49,6 +49,9 @@ UNQUOTED_GENERIC_RE = re.compile(r"^(?:各项|重大|重点|相关|这项|一批
                                  r"全国|全省|全市|全县|全镇|我省|我市|我县|我镇|省级|市级|县级|区级|镇级|国家级|省首批|全省首批|首批)+")
 PHYSICAL_RE = re.compile(r"(?:道路|水库|管网|大桥|桥梁|隧道|调蓄|河道|供水|污水|铁路|公路|高速|机场|管道|电站|水利|堤防|枢纽|灌区)")
 # Name-led patterns scanned from their tails (kg.extractors.scan: same matches, less work).
+PLAN_SUFFIX_RE = re.compile(r"(?:[一二三四五]年)?(?:行动计划|倍增计划|成长计划|行动方案|发展规划|概念规划|协同规划|攻坚行动|"
+                            r"专项行动|提升行动|百日行动|清洁行动|民心行动|强链行动|攻坚战|培育试点)$")
+QUANTITY_LEAD_RE = re.compile(r"[\d一二三四五六七八九十百千万两]+(?:余|多)?[项个条批家]")
 PLAN_NAME_SCAN = near(PLAN_NAME_RE, "(?:三年行动计划")
 UNQUOTED_SCAN = near(UNQUOTED_RE, "(?:三年行动计划")
 GLOSSARY_RE = re.compile(r"(?:^|\n)\s*\d+[.、]\s*“([^”]{2,20})”[::]([^\n]{4,300})")
@@ -167,16 +170,22 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
                 ex.formulas.append(Formula(name, doc.provenance(a, b, stamp)))
             return
         canon = _canonical(name)
+        written = _as_written(text, b, surface)
+        if canon in seen:
+            known = seen[canon]
+            if written != canon and written not in known.aliases:
+                known.aliases.append(written)  # “放管服”改革 and 放管服 in one report
+            return
         if names.overlaps(canon):
             return  # 三清 and 公共安全重大隐患三清专项行动 name one program: keep the first mention
-        if canon in seen or re.search(r"(?:不搞|反对|杜绝|防止|严禁|不做|整治)$", text[max(0, a - 4): a]):
+        if re.search(r"(?:不搞|反对|杜绝|防止|严禁|不做|整治)$", text[max(0, a - 4): a]):
             return
         sec = doc.section_at(a)
         sent = doc.sentence_at(a)
         stance = "planned" if sec and sec.kind == "plan" else "implemented"
         if stance == "implemented" and sent and STANCE_PLAN_RE.search(sent.text[: a - sent.start]) and sec is None:
             stance = "planned"
-        p = Program(canon, surface, stance, [], None, doc.provenance(a, b, stamp))
+        p = Program(canon, surface, stance, [written] if written != canon else [], None, doc.provenance(a, b, stamp))
         seen[canon] = p
         names.add(canon)
         ex.programs.append(p)
@@ -219,15 +228,19 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
         name = m.group(0)
         cut = PLAN_STOP_RE.match(name)
         start = m.start() + (cut.end() if cut else 0)
-        name = strip_function_words(text[start: m.end()].replace("“", "").replace("”", ""))
+        name = strip_function_words(text[start: m.end()].replace("“", "").replace("”", ""), numerals=True)
         start = m.end() - len(name)
-        if len(name) >= 5 and not name.startswith(("年", "的")) and not is_common_word(name, 1):
+        core = PLAN_SUFFIX_RE.sub("", name)
+        if (len(name) >= 5 and len(core) >= 2 and not name.startswith(("年", "的")) and not is_common_word(name, 1)
+                and not QUANTITY_LEAD_RE.match(name)):
             add(name, start, m.end(), name)
 
     for m in UNQUOTED_SCAN.finditer(text, doc.body_start, doc.body_end):
         raw_name = m.group(0)
-        name = strip_function_words(cut_left(raw_name)).replace("“", "").replace("”", "")
+        name = strip_function_words(cut_left(raw_name), numerals=True).replace("“", "").replace("”", "")
         name = UNQUOTED_GENERIC_RE.sub("", name)
+        if QUANTITY_LEAD_RE.match(name):
+            continue  # 百余项国家级改革试点: a count of pilots, not one
         start = m.end() - len(name)
         core = name
         suffix_len = len(re.search(r"(?:三年行动计划|行动计划|三年行动|专项行动|行动|计划|大比武|综合改革试点|综合改革|改革试点|试点|改革|战略|"
@@ -254,6 +267,15 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
             add(m.group(0), a, a + len(m.group(0)), m.group(0))
 
     _glossary(doc, seen)
+
+
+_GENERIC_TAIL_RE = re.compile(r"[”\"」』]?(改革|活动|行动|工程|战略|机制|制度|专项行动)")
+
+
+def _as_written(text: str, b: int, surface: str) -> str:
+    """The name with the generic word the text puts after the quotes: “放管服”改革 → 放管服改革 (an alias)."""
+    m = _GENERIC_TAIL_RE.match(text, b)
+    return surface + m.group(1) if m and not surface.endswith(m.group(1)) else surface
 
 
 def _short_name(name: str) -> str:
