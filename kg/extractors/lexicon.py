@@ -87,7 +87,7 @@ def is_common_word(w: str, threshold: int = 200) -> bool:
 # Governance verbs and manner words that jieba tags inconsistently (深化 is "j", 建设 "vn").
 LEAD_VERBS_RE = re.compile(r"^(?:深化|推进|实施|加快|建好|建设|打造|推动|支持|做好|抓好|完善|健全|强化|提升|优化|深入|全面|"
                            r"高品质|高标准|高水平|高质量|扎实|持续|积极|大力|着力|加强|推广|启动|开展|加速|统筹|谋划|"
-                           r"用好|办好|管好|建成|新建|争创|创建)+(?=[\u4e00-\u9fff]{3})")
+                           r"用好|办好|管好|建成|新建|争创|创建|落实|打赢|打好|编制好|编制|完成|新一轮)+(?=[\u4e00-\u9fff]{3})")
 
 
 def strip_function_words(name: str, numerals: bool = False) -> str:

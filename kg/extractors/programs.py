@@ -51,7 +51,7 @@ PHYSICAL_RE = re.compile(r"(?:道路|水库|管网|大桥|桥梁|隧道|调蓄|�
 # Name-led patterns scanned from their tails (kg.extractors.scan: same matches, less work).
 PLAN_SUFFIX_RE = re.compile(r"(?:[一二三四五]年)?(?:行动计划|倍增计划|成长计划|行动方案|发展规划|概念规划|协同规划|攻坚行动|"
                             r"专项行动|提升行动|百日行动|清洁行动|民心行动|强链行动|攻坚战|培育试点)$")
-QUANTITY_LEAD_RE = re.compile(r"[\d一二三四五六七八九十百千万两]+(?:余|多)?[项个条批家]")
+QUANTITY_LEAD_RE = re.compile(r"[\d一二三四五六七八九十百千万两]+(?:余|多)?[项个条批家]|[个项家条]|多场")
 PLAN_NAME_SCAN = near(PLAN_NAME_RE, "(?:三年行动计划")
 UNQUOTED_SCAN = near(UNQUOTED_RE, "(?:三年行动计划")
 GLOSSARY_RE = re.compile(r"(?:^|\n)\s*\d+[.、]\s*“([^”]{2,20})”[::]([^\n]{4,300})")
