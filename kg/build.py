@@ -293,7 +293,7 @@ def _slim(ex: Extraction) -> Extraction:
                       projects=[Project(p.name) for p in ex.projects],
                       companies=[Company(c.name, c.type) for c in ex.companies],
                       indicators=[Indicator(i.name, i.concept, i.value, i.unit, i.period)
-                                  for i in ex.indicators])
+                                  for i in ex.indicators], warnings=ex.warnings)
 
 
 def _annotate(graph: Any, ex: Extraction, rid: str, offsets: dict[str, int] | None) -> None:

@@ -52,8 +52,12 @@ def summarize(extractions: Iterable[Extraction], failed: Sequence[tuple[Path | s
     all_sets: dict[str, set[str]] = {"programs": set(), "companies": set(), "projects": set()}
     indicators_total = 0
     n_reports = 0
+    warnings: list[dict[str, str]] = []
     for ex in extractions:
         n_reports += 1
+        if ex.warnings:  # recoverable problems (replaced bytes, mojibake…): one line per file
+            joined = "; ".join(dict.fromkeys(ex.warnings))
+            warnings.append({"file": ex.meta.path or ex.meta.file, "warning": joined})
         key = _town_key(ex)
         row = rows.setdefault(key, {"town": key[0], "superiors": key[1], "reports": 0, "years": [],
                                     "programs": 0, "projects": 0, "companies": 0, "indicators": 0})
@@ -76,7 +80,7 @@ def summarize(extractions: Iterable[Extraction], failed: Sequence[tuple[Path | s
               "companies": len(all_sets["companies"]), "indicators": indicators_total,
               "failed": len(failed)}
     return {"townkg": __version__, "towns": list(rows.values()), "totals": totals, "stores": stores,
-            "failed": [{"file": str(p), "error": msg} for p, msg in failed]}
+            "failed": [{"file": str(p), "error": msg} for p, msg in failed], "warnings": warnings}
 
 
 def render(summary: dict[str, Any], console: Console, err_console: Console | None = None) -> None:
@@ -98,8 +102,10 @@ def render(summary: dict[str, Any], console: Console, err_console: Console | Non
     for name, c in summary.get("stores", {}).items():
         extra = "".join(f", {c[k]} {k}" for k in ("quads", "graphs") if k in c)
         console.print(f"{name}: {c.get('nodes', 0)} nodes, {c.get('edges', 0)} edges{extra}")
+    err = err_console or console
+    for w in summary.get("warnings", []):
+        err.print(f"warning: {w['file']}: {w['warning']}", soft_wrap=True, markup=False, highlight=False)
     if summary["failed"]:
-        err = err_console or console
         err.print(f"{len(summary['failed'])} file(s) failed:", style="bold red", highlight=False)
         for f in summary["failed"]:
             # soft_wrap: one physical line per file whatever the terminal width, so it can be grepped
