@@ -111,7 +111,9 @@ def stages(files: list[Path], work: Path, with_viz: bool) -> tuple[dict[str, flo
     """One pass over every stage; returns seconds per stage, sizes, and the graph (for Bolt)."""
     from pyoxigraph import Store
 
-    from kg.build import _annotate, _slim
+    from kg.assembly import annotate as _annotate
+    from kg.assembly import slim as _slim
+    from kg.build import _ladybug
     from kg.document import build_document
     from kg.extractors import PIPELINE, REGISTRY, _load_builtin
     from kg.graph import PropertyGraph, add_extraction, report_id
@@ -121,7 +123,6 @@ def stages(files: list[Path], work: Path, with_viz: bool) -> tuple[dict[str, flo
     from kg.read import read_document
     from kg.resolve import resolve_extraction
     from kg.stores.base import conformant
-    from kg.stores.ladybug_store import LadybugSink
     from kg.stores.oxigraph_store import QUAD_BATCH
 
     work.mkdir(parents=True, exist_ok=True)
@@ -176,7 +177,7 @@ def stages(files: list[Path], work: Path, with_viz: bool) -> tuple[dict[str, flo
     sizes = {"quads": n_quads, "nodes": len(clean.nodes), "edges": len(clean.edges)}
     shutil.rmtree(work / "lb", ignore_errors=True)
     a = time.perf_counter()
-    sink = LadybugSink(work / "lb" / "graph.lbug")
+    sink = _ladybug(work / "lb", len(graph.nodes) + len(graph.edges))  # the pool the build gives it
     sink.write(graph)
     sink.close()
     t["LadybugDB load"] = time.perf_counter() - a

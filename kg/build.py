@@ -36,11 +36,12 @@ import time
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kg.errors import Code, TownKGError
-from kg.model import Company, Extraction, Indicator, Program, Project
+from kg.model import Extraction
 from kg.read import DEFAULT_MAX_BYTES
 from kg.records import EXTRACTIONS, extraction_json, from_dict, load_extractions  # noqa: F401 (re-exported)
 
@@ -70,10 +71,13 @@ def _oxigraph(root: Path) -> Sink:
     return OxigraphSink(root / "rdf")
 
 
-def _ladybug(root: Path) -> Sink:
-    from kg.stores.ladybug_store import LadybugSink
+def _ladybug(root: Path, items: int = 0) -> Sink:
+    """LadybugDB with a buffer pool sized to the graph (`items` nodes + edges): a COPY must fit in it,
+    and 10,000 reports (1.9 M items) need ~1 GiB where the sink's default is 256 MiB."""
+    from kg.stores.ladybug_store import DEFAULT_BUFFER_POOL, LadybugSink
 
-    return LadybugSink(root / "graph.lbug")
+    pool = min(max(DEFAULT_BUFFER_POOL, 640 * items), 8 << 30)
+    return LadybugSink(root / "graph.lbug", buffer_pool_size=pool)
 
 
 # Store name → factory(build root). Order is write order; tests swap this for in-memory or failing sinks.
@@ -210,10 +214,20 @@ def _swap(tmp: Path, out: Path) -> None:
 
 
 def _fill_store(name: str, factory: Callable[[Path], Sink], root: Path, graph: Any, previous: Path | None,
-                delta: Any) -> tuple[dict[str, int], str]:
-    """Write one store: patch a copy of the previous one when possible, else write the whole graph."""
+                delta: Any, stream: Any = None) -> tuple[dict[str, int], str]:
+    """Write one store: finish what was streamed during extraction, patch a copy of the previous store
+    when possible, else write the whole graph."""
     from kg.stores.delta import carry_over, discard
 
+    if stream is not None:
+        try:
+            stream.finish(graph)
+            return dict(stream.sink.counts()), "written"
+        finally:
+            stream.sink.close()
+
+    if factory is _ladybug:
+        factory = partial(_ladybug, items=len(graph.nodes) + len(graph.edges))
     rel = STORE_PATHS.get(name)
     if previous is not None and delta is not None and rel and carry_over(name, previous / rel, root / rel):
         from kg.stores.delta import apply_delta
@@ -237,13 +251,15 @@ def _fill_store(name: str, factory: Callable[[Path], Sink], root: Path, graph: A
 
 
 def _write_stores(root: Path, graph: Any, progress: Progress, previous: Path | None = None,
-                  delta: Any = None) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+                  delta: Any = None, streams: dict[str, Any] | None = None
+                  ) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
     counts: dict[str, dict[str, int]] = {}
     how: dict[str, str] = {}
     for i, (name, factory) in enumerate(SINKS.items()):
         progress("store", i, len(SINKS), name)
         try:
-            counts[name], how[name] = _fill_store(name, factory, root, graph, previous, delta)
+            counts[name], how[name] = _fill_store(name, factory, root, graph, previous, delta,
+                                                  (streams or {}).get(name))
         except TownKGError:
             raise
         except Exception as e:
@@ -285,30 +301,6 @@ def _validate(graph: Any, progress: Progress, quads: int | None = None) -> dict[
     return verdict
 
 
-def _slim(ex: Extraction) -> Extraction:
-    """What the summary reads from an extraction (meta, places, names); the graph keeps the facts and the
-    page gets its paragraphs from the workers, so the full records need not stay in memory."""
-    return Extraction(meta=ex.meta, town=ex.town, region=ex.region, superiors=ex.superiors,
-                      programs=[Program(p.name, p.surface, p.stance) for p in ex.programs],
-                      projects=[Project(p.name) for p in ex.projects],
-                      companies=[Company(c.name, c.type) for c in ex.companies],
-                      indicators=[Indicator(i.name, i.concept, i.value, i.unit, i.period)
-                                  for i in ex.indicators], warnings=ex.warnings)
-
-
-def _annotate(graph: Any, ex: Extraction, rid: str, offsets: dict[str, int] | None) -> None:
-    """`paragraph` on this report's IMPLEMENTS edges (kg.paragraphs.annotate_paragraphs, one report)."""
-    from kg.graph import town_id
-
-    if not offsets or ex.town is None or not ex.town.name:
-        return
-    tid = town_id(ex.town, ex.superiors)
-    for pid, offset in offsets.items():
-        e = graph.edges.get((tid, "IMPLEMENTS", pid, rid))
-        if e is not None:
-            e.props.setdefault("paragraph", offset)
-
-
 def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | None = None,
           max_bytes: int = DEFAULT_MAX_BYTES, validate: bool = True, workers: int | None = None,
           incremental: bool = True) -> BuildResult:
@@ -322,8 +314,8 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
     fatal: `kg validate` lists them).
     """
     from kg import incremental as inc
-    from kg.graph import PropertyGraph, add_extraction, report_id
-    from kg.parallel import default_workers, outcomes, paragraphs
+    from kg.assembly import Collector
+    from kg.parallel import default_workers, outcomes
     from kg.summary import summarize
     from kg.viz import write_program_network
 
@@ -338,65 +330,61 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
         _recover(out)
     prev = inc.load_previous(out, EXTRACTIONS) if incremental and files else None
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent)) if files else None
+    stream = None
     try:
-        graph = PropertyGraph()
-        slim: list[Extraction] = []
-        rows: list[tuple[inc.Key, int, int, str]] = []
-        where: dict[str, tuple[dict[str, int], dict[str, str]]] = {}  # report → paragraph offsets, units
-        units: dict[tuple[str, str], str] = {}
+        if tmp is not None and SINKS.get("oxigraph") is _oxigraph and not (
+                prev is not None and (out / STORE_PATHS["oxigraph"]).exists()):
+            from kg.assembly import RdfStream
+            from kg.stores.oxigraph_store import QUAD_BATCH
+
+            stream = RdfStream(_oxigraph(tmp), QUAD_BATCH)  # a full build: its RDF loads as reports arrive
         if tmp is not None:
             tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700; the build should look like any mkdir
             with (tmp / EXTRACTIONS).open("wb") as fh:
+                got = Collector(fh, prev, stream)
                 for outcome, idx in outcomes(files, prev, max_bytes, result.workers,
                                              lambda k: report("extract", k, len(files), str(files[k]))):
                     if outcome.error is not None:
                         result.failed.append((outcome.path, outcome.error))
                         continue
-                    ex = outcome.ex or from_dict(Extraction, json.loads(outcome.line))
-                    rid = report_id(ex.meta.sha256)
-                    offsets, found = outcome.paragraphs, outcome.units
+                    got.take(outcome, idx)
+                    result.ok.append(outcome.path)
                     if idx is not None:
                         result.reused.append(outcome.path)
-                        offsets, found = prev.paragraphs[rid] if rid in prev.paragraphs else paragraphs(ex)
-                    data = (outcome.line + "\n").encode("utf-8")
-                    rows.append(((str(outcome.path), ex.meta.sha256), fh.tell(), len(data) - 1,
-                                 inc.line_hash(outcome.line)))
-                    fh.write(data)
-                    add_extraction(graph, ex)
-                    _annotate(graph, ex, rid, offsets)
-                    if offsets is not None and found is not None:
-                        where.setdefault(rid, (offsets, found))
-                        units.update(((rid, pid), u) for pid, u in found.items())
-                    slim.append(_slim(ex))
-                    result.ok.append(outcome.path)
         report("extract", len(files), len(files), "")
         if not result.ok:
             result.summary = summarize([], result.failed, {})
+            if stream is not None:
+                stream.sink.close()
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
             result.seconds = time.perf_counter() - started
             return result
         assert tmp is not None
+        graph = got.graph
         registry = inc.Registry.of(graph)
         delta = None
         if prev is not None:
             dirty = inc.dirty_reports(((k[1], h) for k, h in zip(prev.keys, prev.hashes, strict=True)),
-                                      ((k[1], h) for k, _, _, h in rows))
+                                      ((k[1], h) for k, _, _, h in got.rows))
             delta = inc.diff(prev.registry, graph, dirty, registry)
-        counts, result.stores = _write_stores(tmp, graph, report, prev.out if prev else None, delta)
+        counts, result.stores = _write_stores(tmp, graph, report, prev.out if prev else None, delta,
+                                              {"oxigraph": stream} if stream is not None else {})
         report("viz", 0, 1, VIZ)
-        write_program_network(graph, tmp / VIZ, units=units)  # paragraphs: co-occurrence
+        write_program_network(graph, tmp / VIZ, units=got.units)  # paragraphs: co-occurrence
         report("viz", 1, 1, VIZ)
-        result.summary = summarize(slim, result.failed, counts)
+        result.summary = summarize(got.slim, result.failed, counts)
         if validate:
             result.summary["shacl"] = _validate(graph, report, counts.get("oxigraph", {}).get("quads"))
         (tmp / SUMMARY).write_text(json.dumps(result.summary, ensure_ascii=False, indent=1) + "\n",
                                    encoding="utf-8")
         stats = {"reports": len(result.ok), "reused": len(result.reused), "workers": result.workers,
                  "stores": result.stores, **(delta.stats() if delta is not None else {})}
-        inc.write_manifest(tmp, rows, where, registry, stats)
+        inc.write_manifest(tmp, got.rows, got.where, registry, stats)
         _swap(tmp, out)
     except BaseException:
+        if stream is not None:
+            stream.sink.close()
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -16,6 +16,7 @@ extracted here, one by one.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -128,6 +129,7 @@ def extract_all(paths: Sequence[Path], max_bytes: int, workers: int,
         return
     chunk = max(1, min(16, len(rest) // (workers * 8)))
     done = 0
+    gc.freeze()  # the loaded tables stay shared: a worker's collector would otherwise touch (copy) them all
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
     try:
         for outcome in pool.map(_job, [(p, max_bytes) for p in rest], chunksize=chunk):
@@ -140,3 +142,4 @@ def extract_all(paths: Sequence[Path], max_bytes: int, workers: int,
             yield extract_one(p, max_bytes)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()

@@ -342,13 +342,19 @@ def graph_to_quads(pg: PropertyGraph) -> list[Quad]:
     return next(iter_quads(pg, batch=sys.maxsize), [])
 
 
-def iter_quads(pg: PropertyGraph, batch: int = 250_000) -> Iterator[list[Quad]]:
+def iter_quads(pg: PropertyGraph, batch: int = 250_000,
+               nodes: Iterable[Node] | None = None) -> Iterator[list[Quad]]:
     """The quads of `graph_to_quads`, same order, in lists of about `batch`: stores load a large graph's
-    RDF chunk by chunk (20 million quads for 10,000 reports would take ~10 GB as one list)."""
+    RDF chunk by chunk (20 million quads for 10,000 reports would take ~10 GB as one list).
+
+    `nodes` limits the node descriptions emitted (default: all of `pg`'s) while `pg` still resolves the
+    edges' endpoints: a build streams each report's own part as it is extracted, and the shared
+    entities, whose properties later reports may complete, once at the end.
+    """
     em = _Emitter()
     iris = {nid: node_iri(nid) for nid in pg.nodes}
-    for n in pg.nodes.values():
-        em.node(n, iris[n.id])
+    for n in pg.nodes.values() if nodes is None else nodes:
+        em.node(n, iris.get(n.id) or node_iri(n.id))
         if len(em.quads) >= batch:
             yield em.quads
             em.quads = []

@@ -262,3 +262,29 @@ def test_result_extractions_are_read_back(fake_extractor: Callable[..., Extracti
     res = build([reports_dir], tmp_path / "out")
     assert [e.meta.file for e in res.extractions] == ["a.txt", "b.txt"]
     assert res.extractions == [fake_extract_file(reports_dir / n) for n in ("a.txt", "b.txt")]
+
+
+def test_rdf_streamed_during_extraction_is_the_whole_graph_mapped(tmp_path: Path) -> None:
+    """Real extractor: the store a build loads report by report holds exactly `graph_to_quads` of the
+    build's graph (entities described once, with every report's contribution)."""
+    from pyoxigraph import RdfFormat, Store
+
+    from kg.build import load_extractions
+    from kg.graph import build_graph
+    from kg.paragraphs import annotate_paragraphs
+    from kg.rdf import graph_to_quads
+    from kg.stores.base import conformant
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for p in sorted((ROOT / "seeds").glob("*.txt")):
+        shutil.copy(p, d / p.name)
+    shutil.copy(next(d.glob("001_*.txt")), d / "zz-duplicate.txt")  # same report twice: one named graph
+    out = tmp_path / "out"
+    res = build([d], out, workers=2, validate=False)
+    assert res.stores["oxigraph"] == "written" and len(res.ok) == 6
+    exs = load_extractions(out)
+    graph = conformant(annotate_paragraphs(build_graph(exs), exs))[0]
+    mem = Store()  # literals normalized as Oxigraph stores them (xsd:nonNegativeInteger → xsd:integer)
+    mem.extend(graph_to_quads(graph))
+    assert oxigraph_dump(out) == sorted((mem.dump(format=RdfFormat.N_QUADS) or b"").decode().splitlines())

@@ -52,6 +52,7 @@ EDGE_COLUMNS["SUBORDINATE_TO"].update(level=S)
 ARROW = {S: pa.string(), INT: pa.int64(), D: pa.float64(), B: pa.bool_()}
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "ontology" / "schema.cypher"
 DEFAULT_BUFFER_POOL = 256 * 1024 * 1024
+COPY_ROWS = 500_000  # rows per COPY statement (see LadybugSink._copy)
 
 
 def q(name: str) -> str:
@@ -209,9 +210,12 @@ class LadybugSink:
         return int(self._conn().execute(f"MATCH {pat} RETURN count(x)").get_all()[0][0])
 
     def _copy(self, table: str, arrays: dict[str, pa.Array]) -> None:
+        """COPY in slices of `COPY_ROWS`: one COPY holds its whole input in the buffer pool. Slices are
+        large because each COPY into a non-empty relationship table costs ~1 s at 10,000 reports; the
+        build sizes the pool to the graph instead (`kg.build`), which loads 5× faster than 50k slices."""
         tbl = pa.table(arrays)
-        if tbl.num_rows:
-            self._conn().execute(f"COPY {q(table)} FROM $tbl", {"tbl": tbl})
+        for start in range(0, tbl.num_rows, COPY_ROWS):
+            self._conn().execute(f"COPY {q(table)} FROM $tbl", {"tbl": tbl.slice(start, COPY_ROWS)})
 
     def _fill_gaps(self, label: str, nodes: list[Node], cols: list[tuple[str, str]]) -> int:
         """Set properties that are NULL in the DB but known now (first writer wins, like PropertyGraph)."""

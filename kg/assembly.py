@@ -1,0 +1,160 @@
+"""Assembling a build from extraction outcomes as they arrive: records, graph, and RDF loaded on the way.
+
+`Collector.take` handles one outcome: its line goes to extractions.jsonl, its graph into the build's
+graph (report by report, first writer wins, exactly as `kg.graph.build_graph`), what the summary and
+the page need is kept, and — in a full build — its RDF is loaded at once (`RdfStream`).
+
+Why stream RDF: mapping the graph to RDF and Oxigraph's on-disk bulk load (~100k quads/s; ~2,100 quads per
+report) are the largest cost of a build, and the build's own process mostly waits for its extraction workers
+meanwhile. A report's own quads — its named graph: the report, its observations, every fact it states
+with evidence — depend only on that report, so they are mapped and loaded as soon as it arrives. Shared
+entities (towns, programs, companies…) are described once, at the end, when every report has had its
+say on their properties (first writer wins). The store then holds exactly `kg.rdf.graph_to_quads` of the
+whole graph: a quad store is a set, so the extractor agents each report re-states add nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+from pyoxigraph import Quad
+
+from kg import incremental as inc
+from kg.graph import EDGE_TYPES, LABELS, Edge, PropertyGraph, add_extraction, report_id, town_id
+from kg.incremental import node_report
+from kg.model import Company, Extraction, Indicator, Program, Project
+
+
+class RdfStream:
+    """Feeds an `OxigraphSink` report by report (`add`), then the shared entities (`finish`)."""
+
+    def __init__(self, sink: Any, batch: int) -> None:
+        self.sink, self.batch = sink, batch
+        self.pending: list[Quad] = []
+        self.streamed: set[str] = set()  # report ids already loaded (a duplicate file adds nothing new)
+        self.deferred: list[Edge] = []  # edges whose endpoints this report lacks: judged on the whole graph
+        self.quads = 0
+
+    def _push(self, quads: list[Quad]) -> None:
+        self.pending.extend(quads)
+        if len(self.pending) >= self.batch:
+            self._load()
+
+    def _load(self) -> None:
+        if self.pending:
+            self.sink._store().bulk_extend(self.pending)
+            self.quads += len(self.pending)
+            self.pending = []
+
+    def add(self, part: PropertyGraph, rid: str) -> None:
+        """The graph `kg.graph.add_extraction` made of one report (its entities resolve the edges)."""
+        from kg.rdf import iter_quads
+
+        if rid in self.streamed:
+            return
+        self.streamed.add(rid)
+        own = [n for n in part.nodes.values() if n.label in LABELS and node_report(n) == rid]
+        edges = {}
+        for key, e in part.edges.items():
+            ends = EDGE_TYPES.get(e.type)
+            src, dst = part.nodes.get(e.src), part.nodes.get(e.dst)
+            if ends is None:
+                continue  # outside the schema: no store keeps it (kg.stores.base.conformant)
+            if src is None or dst is None:
+                self.deferred.append(e)
+            elif (src.label, dst.label) == ends:
+                edges[key] = e
+        for quads in iter_quads(PropertyGraph(nodes=part.nodes, edges=edges), batch=sys.maxsize, nodes=own):
+            self._push(quads)
+
+    def finish(self, graph: PropertyGraph) -> int:
+        """Load the shared entities as `graph` (the whole build) has them; returns the quads loaded."""
+        from kg.rdf import iter_quads
+
+        entities = [n for n in graph.nodes.values() if n.label in LABELS and node_report(n) is None]
+        edges = {}
+        for e in self.deferred:
+            src, dst = graph.nodes.get(e.src), graph.nodes.get(e.dst)
+            if src is not None and dst is not None and (src.label, dst.label) == EDGE_TYPES[e.type]:
+                edges[e.key] = e
+        whole = PropertyGraph(nodes=graph.nodes, edges=edges)
+        for quads in iter_quads(whole, batch=self.batch, nodes=entities):
+            self._push(quads)
+        self._load()
+        self.sink._store().flush()
+        return self.quads
+
+
+def slim(ex: Extraction) -> Extraction:
+    """What the summary reads from an extraction (meta, places, names, warnings); the graph keeps the
+    facts and the page gets its paragraphs from the workers, so the full records need not stay in memory."""
+    return Extraction(meta=ex.meta, town=ex.town, region=ex.region, superiors=ex.superiors,
+                      programs=[Program(p.name, p.surface, p.stance) for p in ex.programs],
+                      projects=[Project(p.name) for p in ex.projects],
+                      companies=[Company(c.name, c.type) for c in ex.companies],
+                      indicators=[Indicator(i.name, i.concept, i.value, i.unit, i.period)
+                                  for i in ex.indicators], warnings=ex.warnings)
+
+
+def annotate(graph: PropertyGraph, ex: Extraction, rid: str, offsets: dict[str, int] | None) -> None:
+    """`paragraph` on this report's IMPLEMENTS edges (kg.paragraphs.annotate_paragraphs, one report)."""
+    if not offsets or ex.town is None or not ex.town.name:
+        return
+    tid = town_id(ex.town, ex.superiors)
+    for pid, offset in offsets.items():
+        e = graph.edges.get((tid, "IMPLEMENTS", pid, rid))
+        if e is not None:
+            e.props.setdefault("paragraph", offset)
+
+
+def merge(graph: PropertyGraph, part: PropertyGraph) -> None:
+    """Add one report's graph to the build's: new nodes and edges as they are, known nodes only gain the
+    properties they lack (what `add_extraction` into the build's graph would have done)."""
+    for nid, n in part.nodes.items():
+        have = graph.nodes.get(nid)
+        if have is None:
+            graph.nodes[nid] = n
+        else:
+            for k, v in n.props.items():
+                have.props.setdefault(k, v)
+    for key, e in part.edges.items():
+        graph.edges.setdefault(key, e)
+
+
+class Collector:
+    """Everything a build keeps from its outcomes, in input order (see the module docstring)."""
+
+    def __init__(self, out: IO[bytes], prev: Any, stream: RdfStream | None) -> None:
+        self.fh, self.prev, self.stream = out, prev, stream
+        self.graph = PropertyGraph()
+        self.slim: list[Extraction] = []
+        self.rows: list[tuple[inc.Key, int, int, str]] = []
+        self.where: dict[str, tuple[dict[str, int], dict[str, str]]] = {}  # report → paragraph offsets, units
+        self.units: dict[tuple[str, str], str] = {}  # (report, program) → co-occurrence unit on the page
+
+    def take(self, outcome: Any, idx: int | None) -> None:
+        """One successful outcome; `idx` is the previous build's line it reuses (None: just extracted)."""
+        from kg.parallel import paragraphs
+        from kg.records import from_dict
+
+        ex = outcome.ex or from_dict(Extraction, json.loads(outcome.line))
+        rid = report_id(ex.meta.sha256)
+        offsets, found = outcome.paragraphs, outcome.units
+        if idx is not None:
+            offsets, found = self.prev.paragraphs[rid] if rid in self.prev.paragraphs else paragraphs(ex)
+        data = (outcome.line + "\n").encode("utf-8")
+        self.rows.append(((str(outcome.path), ex.meta.sha256), self.fh.tell(), len(data) - 1,
+                          inc.line_hash(outcome.line)))
+        self.fh.write(data)
+        part = PropertyGraph()
+        add_extraction(part, ex)
+        annotate(part, ex, rid, offsets)
+        merge(self.graph, part)
+        if self.stream is not None:
+            self.stream.add(part, rid)
+        if offsets is not None and found is not None:
+            self.where.setdefault(rid, (offsets, found))
+            self.units.update(((rid, pid), u) for pid, u in found.items())
+        self.slim.append(slim(ex))
