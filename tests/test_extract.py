@@ -193,3 +193,72 @@ def test_news_article_does_not_crash(mixed_dir: Path) -> None:
     g = to_gold(ex)
     assert g["town"] is None
     assert g["indicators"] == [] and g["companies"] == []
+
+
+# ---------------------------------------------------------------- town recognition: shapes real reports have
+
+_BODY = ("各位代表:\n现在,我代表{self}向大会报告工作,请予审议,并请列席会议的同志提出意见。\n"
+         "一、2022年工作回顾\n2022年,在{county}委、{county}政府的坚强领导下,全镇实现地区生产总值12.6亿元,"
+         "同比增长6.2%;一般公共预算收入8560万元。\n二、2023年工作安排\n"
+         "各位代表,让我们团结一心,真抓实干,为全面完成今年各项目标任务而努力奋斗!\n")
+
+# (case id, title line, session line, 代表… phrase, county word in the body, town, superiors nearest first)
+TOWN_SHAPES = [
+    ("name-holds-zhen", "广东省茂名市高州市深镇镇2022年政府工作报告", "", "镇人民政府", "市",
+     "深镇镇", ["高州市", "茂名市", "广东省"]),
+    ("superior-holds-zhen", "江苏省镇江市镇江新区丁岗镇2025年政府工作报告", "", "镇人民政府", "区",
+     "丁岗镇", ["镇江新区", "镇江市", "江苏省"]),
+    ("name-holds-xiang-session-only", "政府工作报告",
+     "——2023年2月10日在南乡镇\n\n第十八届人民代表大会第三次会议上", "镇人民政府", "八步区",
+     "南乡镇", ["八步区", "贺州市", "广西壮族自治区"]),
+    ("ethnic-xiang-self-line", "政府工作报告", "", "禾丰布依族苗族乡人民政府", "开阳县",
+     "禾丰布依族苗族乡", ["开阳县", "贵阳市", "贵州省"]),
+    ("minzu-xiang-title", "上户沟哈萨克民族乡2023年政府工作报告", "", "乡人民政府", "阜康市",
+     "上户沟哈萨克民族乡", ["阜康市", "昌吉回族自治州", "新疆维吾尔自治区"]),
+    ("ethnic-xiang-after-zhen", "贵州省毕节市赫章县河镇彝族苗族乡2021年政府工作报告", "", "乡人民政府", "县",
+     "河镇彝族苗族乡", ["赫章县", "毕节市", "贵州省"]),
+    ("zu-zhen-without-county-prefix", "叶赫满族镇2022年政府工作报告", "", "镇人民政府", "区",
+     "四平市铁东区叶赫满族镇", ["铁东区", "四平市", "吉林省"]),
+    ("county-prefix-dropped", "政府工作报告", "——2021年3月12日在吉生太镇第十八届人民代表大会第三次会议上",
+     "吉生太镇人民政府", "旗", "四子王旗吉生太镇", ["四子王旗", "乌兰察布市", "内蒙古自治区"]),
+    ("traditional-rare-chars", "遼寧省鐵嶺市昌圖縣鴜鷺樹鎮2021年政府工作報告", "", "鎮人民政府", "縣",
+     "鴜鷺树镇", ["昌图县", "铁岭市", "辽宁省"]),
+    ("t2s-rewrites-name", "广东省珠海市斗门区乾务镇2019年政府工作报告", "", "镇人民政府", "区",
+     "乾务镇", ["斗门区", "珠海市", "广东省"]),
+    ("jiedao-holds-zhen", "政府工作报告", "", "天回镇街道办事处", "金牛区",
+     "天回镇街道", ["金牛区", "成都市", "四川省"]),
+]
+
+
+@pytest.mark.parametrize(("title", "session", "self_", "county", "town", "superiors"),
+                         [c[1:] for c in TOWN_SHAPES], ids=[c[0] for c in TOWN_SHAPES])
+def test_town_shapes(tmp_path: Path, title: str, session: str, self_: str, county: str, town: str,
+                     superiors: list[str]) -> None:
+    text = "\n".join(x for x in (title, session) if x) + "\n" + _BODY.format(self=self_, county=county)
+    p = tmp_path / "report.txt"
+    p.write_text(text, encoding="utf-8")
+    ex = extract_file(p)
+    assert ex.town is not None and ex.town.name == town
+    assert [s.name for s in ex.superiors] == superiors
+    # provenance quotes the report's own characters, traditional or abbreviated as written
+    assert ex.town.prov is not None and ex.town.prov.quote == text[ex.town.prov.start: ex.town.prov.end]
+    assert ex.town.prov.quote.endswith(("镇", "鎮", "乡", "街道"))
+
+
+def test_towns_in_prefers_whole_names() -> None:
+    from kg.gazetteer import towns_in
+
+    line = "在南乡镇党委领导下,孙镇镇、深镇镇和禾丰布依族苗族乡联合举办"
+    assert [n for n, _ in towns_in(line)] == ["南乡镇", "孙镇镇", "深镇镇", "禾丰布依族苗族乡"]
+    assert towns_in("街道办事处") == []  # a bare 街道 row of the gazetteer is no name
+
+
+def test_gazetteer_keys_match_normalized_text() -> None:
+    from kg import gazetteer
+    from kg.normalize import normalize
+
+    for name in ("乾务镇", "鴜鷺树镇", "织篢镇", "於潜镇", "奇乾乡"):
+        text = normalize(f"在{name}第十九届人民代表大会").text
+        (key, _), = gazetteer.towns_in(text)
+        assert gazetteer.canonical(key) == name
+    assert gazetteer.regions()[gazetteer.norm("乾安县")][0].name == "乾安县"

@@ -17,27 +17,42 @@ from kg.document import Document
 from kg.extractors import component
 from kg.model import Extraction, Government
 
-_SELF_RE = re.compile(r"(?:代表|名称:|发布机构:|来源:)\s*([\u4e00-\u9fff]{1,8}?(?:镇|乡|街道))(?:人民政府|人大|第|政府)?")
+# Where a report names itself: 我代表XX镇人民政府 / XX街道办事处, the session line
+# (在XX镇第十八届人民代表大会…), portal fields (名称: 发布机构: 来源:). The captured span is searched
+# with the gazetteer, so a name that holds 镇/乡/街道 itself (深镇镇, 南乡镇) or an ethnic
+# township (禾丰布依族苗族乡) is found whole.
+_SELF_RE = re.compile(r"代表([\u4e00-\u9fff]{2,30}?)(?:人民政府|办事处|政府)"
+                      r"|在([\u4e00-\u9fff]{2,30}?)\s*第?[一二三四五六七八九十]+届\s*人民代表大会"
+                      r"|(?:名称|发布机构|来源)[:：]\s*([\u4e00-\u9fff]{2,30})")
 _INVOKE_RE = re.compile(r"(县|市|区|省|州|旗)委[、,和]?(?:\1)?(?:政府)?")
 _LEVEL = {"县": "县", "旗": "县", "市": "市", "区": "区", "州": "市", "省": "省"}
 
 
+def _cue_towns(doc: Document) -> list[str]:
+    """Towns where the report names itself, strongest first: the title, then self-naming lines.
+
+    A title runs from the province down (江苏省镇江市镇江新区丁岗镇…政府工作报告), so its last town is
+    the report's; earlier ones are tails of superiors' names (江市镇 in 镇江市镇江新区).
+    """
+    head = doc.text[: doc.body_start + 400]
+    out = [n for n, _ in gazetteer.towns_in(doc.meta.title or "")][-1:]
+    for m in _SELF_RE.finditer(head):
+        out += [n for n, _ in gazetteer.towns_in("".join(g for g in m.groups() if g))][-1:]
+    return out
+
+
 def _pick_town(doc: Document) -> tuple[str | None, int]:
+    """The gazetteer key (text form) of the report's town and its first offset."""
     text = doc.text
-    head = text[: doc.body_start + 400]
-    title = doc.meta.title or ""
+    cued = _cue_towns(doc)
+    if cued:
+        return cued[0], text.find(cued[0])
     found = gazetteer.towns_in(text)
-    if not found:
-        return None, -1
-    names = {n for n, _ in found}
-    for src in (title, " ".join(m.group(1) for m in _SELF_RE.finditer(head)), doc.meta.session or ""):
-        for n, _pos in gazetteer.towns_in(src):
-            if n in names:
-                return n, text.find(n)
     # Fallback: the most frequent town name that is not an ordinary word (小城镇, 中心镇 are
     # words; 高城乡 is the tail of 提高城乡) and that the text repeats.
     from kg.extractors.lexicon import is_common_word
 
+    names = {n for n, _ in found}
     names = {n for n in names if not is_common_word(n, 1) and not is_common_word(n[1:], 1)}
     counts = Counter(m.group(0) for n in names for m in re.finditer(re.escape(n), text))
     names = {n for n in names if counts[n] >= 2}
@@ -58,14 +73,15 @@ def extract_town(doc: Document, ex: Extraction, stamp: str) -> None:
         if not _extract_region(doc, ex, stamp):
             ex.warnings.append("no town or region found; is this a government work report?")
         return
-    doc.meta.town = name
     prov = doc.provenance(pos, pos + len(name), stamp) if pos >= 0 else None
+    rec, n_cands = gazetteer.resolve(name, doc.text)
+    key, name = name, rec.town if rec else gazetteer.canonical(name)  # the gazetteer's own spelling
+    doc.meta.town = name
     suffix = "街道" if name.endswith("街道") else name[-1]
     ex.town = Government(name, suffix, None, True, prov)
-    rec, n_cands = gazetteer.resolve(name, doc.text)
     if rec is None:
         if n_cands > 1:
-            ex.warnings.append(f"{name} names {n_cands} towns in the gazetteer and the text does not say which")
+            ex.warnings.append(f"{key} names {n_cands} towns in the gazetteer and the text does not say which")
         for level, at in sorted(invoked.items(), key=lambda kv: "县区市省".index(kv[0])):
             ex.superiors.append(Government(None, level, None, True, doc.provenance(at, at + 2, stamp)))
         return
@@ -80,7 +96,7 @@ def extract_town(doc: Document, ex: Extraction, stamp: str) -> None:
 def _mention(doc: Document, name: str, short: str) -> int | None:
     for s in (name, short):
         if s and len(s) >= 2:
-            k = doc.text.find(s)
+            k = gazetteer.mentioned(s, doc.text)
             if k >= 0:
                 return k
     return None
