@@ -224,7 +224,7 @@ def _fill_store(name: str, factory: Callable[[Path], Sink], root: Path, graph: A
             stream.finish(graph)
             return dict(stream.sink.counts()), "written"
         finally:
-            stream.sink.close()
+            stream.close()
 
     if factory is _ladybug:
         factory = partial(_ladybug, items=len(graph.nodes) + len(graph.edges))
@@ -343,7 +343,8 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
             with (tmp / EXTRACTIONS).open("wb") as fh:
                 got = Collector(fh, prev, stream)
                 for outcome, idx in outcomes(files, prev, max_bytes, result.workers,
-                                             lambda k: report("extract", k, len(files), str(files[k]))):
+                                             lambda k: report("extract", k, len(files), str(files[k])),
+                                             rdf=stream is not None):
                     if outcome.error is not None:
                         result.failed.append((outcome.path, outcome.error))
                         continue
@@ -355,7 +356,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
         if not result.ok:
             result.summary = summarize([], result.failed, {})
             if stream is not None:
-                stream.sink.close()
+                stream.close()
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
             result.seconds = time.perf_counter() - started
@@ -384,7 +385,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
         _swap(tmp, out)
     except BaseException:
         if stream is not None:
-            stream.sink.close()
+            stream.close()
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -54,6 +54,7 @@ class Outcome:
     line: str | None = None
     paragraphs: dict[str, int] | None = None  # program id → raw offset of its paragraph (kg.paragraphs)
     units: dict[str, str] | None = None  # program id → co-occurrence unit on the page (kg.viz_cooc)
+    nquads: bytes | None = None  # the report's own RDF, when asked for (kg.assembly.report_nquads)
     error: str | None = None
 
 
@@ -67,8 +68,10 @@ def paragraphs(ex: Extraction, doc: Any = None) -> tuple[dict[str, int], dict[st
     return paragraph_starts(ex, doc), units
 
 
-def extract_one(path: Path, max_bytes: int) -> Outcome:
-    """Extract one file; every failure becomes a one-line reason ending in its error code."""
+def extract_one(path: Path, max_bytes: int, rdf: bool = False) -> Outcome:
+    """Extract one file; every failure becomes a one-line reason ending in its error code. With `rdf`,
+    the report's own quads are mapped here too, in parallel (a full build streams them into Oxigraph)."""
+    from kg.assembly import report_nquads
     from kg.records import extraction_json
 
     try:
@@ -76,7 +79,8 @@ def extract_one(path: Path, max_bytes: int) -> Outcome:
         if ex.town is None and ex.region is None:
             raise TownKGError(Code.NOT_A_REPORT, NOT_A_REPORT, str(path))
         offsets, units = paragraphs(ex, _extract.last_document(ex.meta))
-        return Outcome(path, ex, extraction_json(ex), offsets, units)
+        nquads = report_nquads(ex, offsets) if rdf else None
+        return Outcome(path, ex, extraction_json(ex), offsets, units, nquads)
     except TownKGError as e:
         return Outcome(path, error=one_line(f"{e.message} [{e.code.value}]"))
     except Exception as e:  # a bug on one file must not lose the other reports
@@ -84,7 +88,7 @@ def extract_one(path: Path, max_bytes: int) -> Outcome:
                                             "(please report this file)"))
 
 
-def _job(args: tuple[Path, int]) -> Outcome:
+def _job(args: tuple[Path, int, bool]) -> Outcome:
     return extract_one(*args)
 
 
@@ -94,10 +98,11 @@ def _context() -> Any:
 
 
 def outcomes(files: list[Path], prev: Any, max_bytes: int, workers: int,
-             on_start: Callable[[int], None]) -> Iterator[tuple[Outcome, int | None]]:
+             on_start: Callable[[int], None], rdf: bool = False) -> Iterator[tuple[Outcome, int | None]]:
     """(outcome, index of the previous build's line reused for it, or None), in input order.
 
     A file whose path and content hash are in `prev` (`kg.incremental.Previous`) is not read again.
+    With `rdf`, extracted outcomes carry their report's N-Quads (`extract_one`).
     """
     from kg.incremental import file_key
 
@@ -106,40 +111,41 @@ def outcomes(files: list[Path], prev: Any, max_bytes: int, workers: int,
         for k, path in enumerate(files):
             key = file_key(path, max_bytes)
             plan[k] = prev.index.get(key) if key else None
-    fresh = extract_all([p for p, i in zip(files, plan, strict=True) if i is None], max_bytes, workers)
+    todo = [p for p, i in zip(files, plan, strict=True) if i is None]
+    fresh = extract_all(todo, max_bytes, workers, rdf=rdf)
     for k, (path, idx) in enumerate(zip(files, plan, strict=True)):
         on_start(k)
         yield (next(fresh) if idx is None else Outcome(path, line=prev.line(idx))), idx
 
 
 def extract_all(paths: Sequence[Path], max_bytes: int, workers: int,
-                on_start: Callable[[int], None] | None = None) -> Iterator[Outcome]:
+                on_start: Callable[[int], None] | None = None, rdf: bool = False) -> Iterator[Outcome]:
     """Outcomes of `paths`, in order. `on_start(i)` is called before outcome i is produced."""
     start = on_start or (lambda i: None)
     if not paths:
         return
     start(0)
-    yield extract_one(paths[0], max_bytes)  # warms every lazy table before the pool forks
+    yield extract_one(paths[0], max_bytes, rdf)  # warms every lazy table before the pool forks
     rest = list(paths[1:])
     workers = min(workers, len(rest))
     if workers <= 1:
         for i, p in enumerate(rest, 1):
             start(i)
-            yield extract_one(p, max_bytes)
+            yield extract_one(p, max_bytes, rdf)
         return
     chunk = max(1, min(16, len(rest) // (workers * 8)))
     done = 0
     gc.freeze()  # the loaded tables stay shared: a worker's collector would otherwise touch (copy) them all
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
     try:
-        for outcome in pool.map(_job, [(p, max_bytes) for p in rest], chunksize=chunk):
+        for outcome in pool.map(_job, [(p, max_bytes, rdf) for p in rest], chunksize=chunk):
             start(done + 1)
             yield outcome
             done += 1
     except BrokenProcessPool:  # a worker died: finish the rest here
         for i, p in enumerate(rest[done:], done + 1):
             start(i)
-            yield extract_one(p, max_bytes)
+            yield extract_one(p, max_bytes, rdf)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()

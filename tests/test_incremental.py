@@ -264,10 +264,17 @@ def test_result_extractions_are_read_back(fake_extractor: Callable[..., Extracti
     assert res.extractions == [fake_extract_file(reports_dir / n) for n in ("a.txt", "b.txt")]
 
 
-def test_rdf_streamed_during_extraction_is_the_whole_graph_mapped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("nq_batch", [250_000, 1], ids=["one-chunk", "chunk-per-report"])
+def test_rdf_streamed_during_extraction_is_the_whole_graph_mapped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  nq_batch: int) -> None:
     """Real extractor: the store a build loads report by report holds exactly `graph_to_quads` of the
-    build's graph (entities described once, with every report's contribution)."""
+    build's graph (entities described once, with every report's contribution), whether the workers'
+    N-Quads reach the background loader in one chunk or one chunk per report."""
     from pyoxigraph import RdfFormat, Store
+
+    from kg import assembly
+
+    monkeypatch.setattr(assembly, "NQ_BATCH", nq_batch)
 
     from kg.build import load_extractions
     from kg.graph import build_graph
