@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -82,21 +84,42 @@ def synthetic(towns: int):
     return g
 
 
-def bench_ladybug(g, work: Path) -> dict[str, float]:
-    from kg.stores.ladybug_store import LadybugSink
+def bench_ladybug(g, work: Path, repeat: int) -> dict[str, float]:
+    """Fresh-store loads (median of `repeat`), with the buffer pool a build gives the graph; then the
+    same graph again into the last store (the idempotent path: ids read back, nothing new)."""
+    from kg.build import _ladybug
+    from kg.graph import LABELS
+    from kg.stores.ladybug_store import _group, columns_for, job_table
 
     items = len(g.nodes) + len(g.edges)
-    sink = LadybugSink(work / "bench.lbug")
-    t = time.perf_counter()
-    sink.write(g)
-    first = time.perf_counter() - t
+    runs: list[tuple[float, float, float]] = []
+    for r in range(repeat):
+        root = work / f"lb{r}"
+        t, c = time.perf_counter(), time.process_time()
+        sink = _ladybug(root, items)
+        sink.write(g)
+        w, cpu = time.perf_counter() - t, time.process_time() - c
+        sink.close()
+        runs.append((w, cpu, time.perf_counter() - t))
+        if r < repeat - 1:
+            shutil.rmtree(root)
+    sink = _ladybug(root, items)
     t = time.perf_counter()
     again = sink.write(g)
     second = time.perf_counter() - t
     counts = sink.counts()
     sink.close()
     assert (counts["nodes"], counts["edges"]) == (len(g.nodes), len(g.edges)) and again["edges"] == 0
-    return {"items": items, "first": first, "second": second}
+    c = time.process_time()  # the Python side alone (the sink overlaps it with the database's COPY)
+    by_label, by_type, _ = _group(g)
+    nodes, edges = columns_for(g)
+    cols = {**nodes, **edges}
+    for table, rows in [*((lb, by_label[lb]) for lb in LABELS if lb in by_label), *by_type.items()]:
+        job_table((table, rows, list(cols[table].items())))
+    python = time.process_time() - c
+    med = [statistics.median(x) for x in zip(*runs, strict=True)]
+    return {"items": items, "first": med[0], "cpu": med[1], "closed": med[2], "second": second,
+            "python": python, "runs": [round(x[0], 2) for x in runs]}
 
 
 def bench_unwind_forms(g, work: Path, fast_rows: int, slow_rows: int) -> dict[str, float]:
@@ -166,17 +189,24 @@ def main() -> None:
     ap.add_argument("--towns", type=int, default=2000, help="scale: 2,000 towns ≈ 50k nodes / 155k relationships")
     ap.add_argument("--no-compare", action="store_true", help="skip the LadybugDB UNWIND-form comparison")
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    ap.add_argument("--repeat", type=int, default=3, help="fresh LadybugDB loads to take the median of")
+    ap.add_argument("--ladybug-only", action="store_true", help="LadybugDB rows only (implies --no-write)")
     args = ap.parse_args()
 
+    load_before = os.getloadavg()[0]
     t = time.perf_counter()
     g = synthetic(args.towns)
     n, e = len(g.nodes), len(g.edges)
     print(f"synthetic graph: {n:,} nodes, {e:,} relationships ({time.perf_counter() - t:.1f} s to make)")
     with tempfile.TemporaryDirectory(prefix="townkg-bench-") as tmp:
         work = Path(tmp)
-        lb = bench_ladybug(g, work)
-        print(f"LadybugDB COPY: {lb['first']:.2f} s = {lb['items'] / lb['first']:,.0f} items/s; "
-              f"rewrite (nothing new) {lb['second']:.2f} s")
+        lb = bench_ladybug(g, work, args.repeat)
+        print(f"LadybugDB fresh store, median of {args.repeat} {lb['runs']}: write {lb['first']:.2f} s = "
+              f"{lb['items'] / lb['first']:,.0f} items/s (CPU {lb['cpu']:.2f} s, Python side alone "
+              f"{lb['python']:.2f} s); with close (checkpoint) {lb['closed']:.2f} s = "
+              f"{lb['items'] / lb['closed']:,.0f} items/s; rewrite (nothing new) {lb['second']:.2f} s")
+        if args.ladybug_only:
+            return
         forms = bench_unwind_forms(g, work, 20_000, 300) if not args.no_compare else {}
         if forms:
             print(f"LadybugDB UNWIND, MATCH … WHERE a.id = r.s: {forms['fast']:,.0f} rels/s; "
@@ -191,13 +221,21 @@ def main() -> None:
         "",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores; "
         f"{time.strftime('%Y-%m-%d')}.",
-        f"Command: `python benchmarks/bench_stores.py --towns {args.towns}`. Synthetic TownKG graph: {n:,} nodes, "
-        f"{e:,} relationships (provenance strings on relationships read from text).",
+        f"Command: `python benchmarks/bench_stores.py --towns {args.towns} --repeat {args.repeat}`. Synthetic TownKG "
+        f"graph: {n:,} nodes, {e:,} relationships (provenance strings on relationships read from text). "
+        f"Load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after (other jobs share the 2 "
+        "cores: wall times stretch by about the load divided by 2; CPU seconds do not).",
         "",
         "| target | how | seconds | rate |",
         "|---|---|---|---|",
-        f"| LadybugDB (embedded) | `LadybugSink.write`: COPY FROM Arrow, nodes + relationships | {lb['first']:.2f} | "
-        f"**{lb['items'] / lb['first']:,.0f} items/s** |",
+        f"| LadybugDB (embedded) | `LadybugSink.write` into a fresh store, nodes + relationships (median of "
+        f"{args.repeat}; CPU {lb['cpu']:.2f} s) | {lb['first']:.2f} | **{lb['items'] / lb['first']:,.0f} items/s** |",
+        f"| LadybugDB | same, with `close()` (checkpoint) | {lb['closed']:.2f} | "
+        f"{lb['items'] / lb['closed']:,.0f} items/s |",
+        f"| LadybugDB | the same load per CPU second (process CPU, all threads) | {lb['cpu']:.2f} | "
+        f"{lb['items'] / lb['cpu']:,.0f} items/CPU-s |",
+        f"| LadybugDB | of which Python alone (group + Arrow tables, CPU; overlapped with COPY) | "
+        f"{lb['python']:.2f} | |",
         f"| LadybugDB | same graph again (ids read, nothing new to COPY) | {lb['second']:.2f} | |",
     ]
     if forms:
@@ -213,6 +251,13 @@ def main() -> None:
         f"| FalkorDB over Bolt | relationships (MATCH endpoints by id, MERGE on report) | {bolt['rel_s']:.1f} | "
         f"**{e / bolt['rel_s']:,.0f} rels/s** |",
         f"| FalkorDB over Bolt | second load of the same graph (no change) | {bolt['second']:.1f} | |",
+        "",
+        f"LadybugDB target (issue 8) ≥200,000 items/s: {lb['items'] / lb['first'] / 2e5:.0%} of it in wall time in "
+        f"this run, {lb['items'] / lb['cpu'] / 2e5:.0%} per CPU second. Of the {lb['cpu']:.2f} CPU seconds, "
+        f"Python (grouping, Arrow tables) takes {lb['python']:.2f}, on a helper thread while the database copies; "
+        "the rest of the CPU is the database's COPY (key lookups of both ends, both directions "
+        "of every relationship and its provenance strings written); tables under 2,000 rows load by "
+        "`LOAD FROM … CREATE` in one transaction, since each COPY costs ~25 ms of CPU and a commit.",
         "",
         "The `{id: r.s}` form scans the node table per row, so its cost grows with the table (Town has "
         f"{args.towns:,} rows here; NOTES-infra §2 measured 19 rels/s on a 100k-node table): the sink uses COPY, "

@@ -3,6 +3,10 @@
 Why it looks like this (NOTES-infra §2):
 * Loading is `COPY <table> FROM $arrow_table`, ~100× faster than UNWIND/MERGE per row, which is
   quadratic on big tables; COPY maps columns by position, so tables are built in the DB's column order.
+  Every statement outside a transaction commits (an fsync) and a COPY costs ~25 ms of CPU however small,
+  so DDL runs in one transaction and tables under `SMALL_ROWS` rows load by `LOAD FROM … CREATE`, all
+  in one transaction. Arrow tables are built on a helper thread while the DB copies (kg.stores.ladybug_arrow).
+* A fresh store reads nothing back (the tables it just created are empty).
 * Re-writing is idempotent without MERGE: existing node ids and edge keys (src, dst, report) are read
   once per table and only new rows are COPY'd; existing nodes get missing properties filled
   (`LOAD FROM $t MATCH … WHERE n.id = …`, first writer wins, like `PropertyGraph.add_node`).
@@ -15,22 +19,23 @@ Why it looks like this (NOTES-infra §2):
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
-import math
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import ladybug
 import pyarrow as pa
 
-from kg.graph import EDGE_TYPES, LABELS, Node, PropertyGraph
-from kg.stores.base import conformant
+from kg.graph import EDGE_TYPES, LABELS, Edge, Node, PropertyGraph
+from kg.stores.ladybug_arrow import INT, B, D, Job, S, column, job_table
+from kg.stores.ladybug_arrow import coerce as coerce  # re-exported for kg.pg_export
 
 log = logging.getLogger(__name__)
 
-S, INT, D, B = "STRING", "INT64", "DOUBLE", "BOOLEAN"
 PROV_COLUMNS: dict[str, str] = {"report": S, "file": S, "start": INT, "end": INT, "quote": S, "sentence": S,
                                 "extractor": S}
 # Known props per label, as kg.graph.add_extraction writes them; their types never change.
@@ -49,10 +54,10 @@ NODE_COLUMNS: dict[str, dict[str, str]] = {
 EDGE_COLUMNS: dict[str, dict[str, str]] = {t: dict(PROV_COLUMNS) for t in EDGE_TYPES}
 EDGE_COLUMNS["IMPLEMENTS"].update(stance=S, surface=S, paragraph=INT)
 EDGE_COLUMNS["SUBORDINATE_TO"].update(level=S)
-ARROW = {S: pa.string(), INT: pa.int64(), D: pa.float64(), B: pa.bool_()}
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "ontology" / "schema.cypher"
 DEFAULT_BUFFER_POOL = 256 * 1024 * 1024
 COPY_ROWS = 500_000  # rows per COPY statement (see LadybugSink._copy)
+SMALL_ROWS = 2_000  # fewer rows load by LOAD FROM … CREATE, cheaper than a COPY (see LadybugSink._copy)
 
 
 def q(name: str) -> str:
@@ -75,42 +80,71 @@ def infer_type(values: list[Any]) -> str:
 Columns = dict[str, dict[str, str]]  # table → column → Ladybug type
 
 
+def _extra_columns(cols: dict[str, str], props: list[dict[str, Any]]) -> None:
+    """Add to `cols` each prop key of `props` it lacks, typed from the values, in key order. The key
+    scan runs in C (`chain` over the dicts); values are gathered for new keys only."""
+    keys = set(chain.from_iterable(props)) - cols.keys() - {"id"}
+    for k in sorted(keys):
+        cols[k] = infer_type([p[k] for p in props if k in p])
+
+
 def columns_for(pg: PropertyGraph | None = None) -> tuple[Columns, Columns]:
     """Node and rel columns: the known ones, plus every other prop key found in `pg`."""
     nodes = {lb: dict(NODE_COLUMNS.get(lb, {})) for lb in LABELS}
     edges = {t: dict(EDGE_COLUMNS.get(t, PROV_COLUMNS)) for t in EDGE_TYPES}
     if pg is None:
         return nodes, edges
-    seen: dict[tuple[str, str], list[Any]] = defaultdict(list)  # only props no table declares yet
+    props: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for n in pg.nodes.values():
-        known = nodes.get(n.label, {})
-        for k, v in n.props.items():
-            if k not in known:
-                seen[("n:" + n.label, k)].append(v)
+        props["n:" + n.label].append(n.props)
     for e in pg.edges.values():
-        known = edges.get(e.type, {})
-        for k, v in e.props.items():
-            if k not in known:
-                seen[("e:" + e.type, k)].append(v)
-    for (owner, key), values in sorted(seen.items()):
-        kind, name = owner.split(":", 1)
-        cols = nodes.get(name) if kind == "n" else edges.get(name)
-        if cols is not None and key != "id" and key not in cols:
-            cols[key] = infer_type(values)
+        props["e:" + e.type].append(e.props)
+    for lb, cols in nodes.items():
+        _extra_columns(cols, props.get("n:" + lb, []))
+    for t, cols in edges.items():
+        _extra_columns(cols, props.get("e:" + t, []))
     return nodes, edges
 
 
+def _group(pg: PropertyGraph) -> tuple[dict[str, list[Node]], dict[str, list[Edge]], dict[str, int]]:
+    """Nodes per label and edges per type, in the graph's order, keeping what `conformant` keeps (the
+    same check in one pass, without building a second graph) and counting what it drops."""
+    label_of = {nid: n.label for nid, n in pg.nodes.items() if n.label in LABELS}
+    by_label: dict[str, list[Node]] = defaultdict(list)
+    by_type: dict[str, list[Edge]] = defaultdict(list)
+    for n in pg.nodes.values():
+        by_label[n.label].append(n)
+    for lb in set(by_label) - set(LABELS):
+        del by_label[lb]
+    get, dropped = label_of.get, 0
+    for e in pg.edges.values():
+        ends = EDGE_TYPES.get(e.type)
+        if ends is not None and get(e.src) == ends[0] and get(e.dst) == ends[1]:
+            by_type[e.type].append(e)
+        else:
+            dropped += 1
+    skipped = {"skipped_nodes": len(pg.nodes) - len(label_of), "skipped_edges": dropped}
+    if skipped["skipped_nodes"] or dropped:
+        log.warning("dropping %(skipped_nodes)d nodes and %(skipped_edges)d edges outside the schema",
+                    skipped)
+    return by_label, by_type, skipped
+
+
+def table_ddl(table: str, cols: dict[str, str]) -> str:
+    """CREATE statement of one node or rel table (idempotent: IF NOT EXISTS)."""
+    if table in EDGE_TYPES:
+        src, dst = EDGE_TYPES[table]
+        body = ", ".join([f"FROM {q(src)} TO {q(dst)}"] + [f"{q(c)} {ty}" for c, ty in cols.items()])
+        return f"CREATE REL TABLE IF NOT EXISTS {q(table)}({body});"
+    body = ", ".join(["id STRING PRIMARY KEY"] + [f"{q(c)} {t}" for c, t in cols.items()])
+    return f"CREATE NODE TABLE IF NOT EXISTS {q(table)}({body});"
+
+
 def schema_ddl(pg: PropertyGraph | None = None, columns: tuple[Columns, Columns] | None = None) -> str:
-    """CREATE statements for the whole schema (idempotent: IF NOT EXISTS)."""
+    """CREATE statements for the whole schema."""
     nodes, edges = columns or columns_for(pg)
     out = ["// TownKG LadybugDB schema, generated by kg.stores.ladybug_store.schema_ddl(); do not edit."]
-    for lb, cols in nodes.items():
-        body = ", ".join(["id STRING PRIMARY KEY"] + [f"{q(c)} {t}" for c, t in cols.items()])
-        out.append(f"CREATE NODE TABLE IF NOT EXISTS {q(lb)}({body});")
-    for t, cols in edges.items():
-        src, dst = EDGE_TYPES[t]
-        body = ", ".join([f"FROM {q(src)} TO {q(dst)}"] + [f"{q(c)} {ty}" for c, ty in cols.items()])
-        out.append(f"CREATE REL TABLE IF NOT EXISTS {q(t)}({body});")
+    out += [table_ddl(t, cols) for t, cols in [*nodes.items(), *edges.items()]]
     return "\n".join(out) + "\n"
 
 
@@ -119,46 +153,29 @@ def write_schema(path: Path = SCHEMA_PATH) -> Path:
     return path
 
 
-def coerce(value: Any, typ: str) -> Any:
-    """A prop value in the column's type; values that cannot be converted become NULL (logged)."""
-    if value is None:
-        return None
-    try:
-        if typ == S:
-            return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        if typ == B:
-            return bool(value)
-        if typ == INT:
-            f = float(value)
-            if f.is_integer():
-                return int(f)
-            raise ValueError("not an integer")
-        if typ == D:
-            f = float(value)
-            return f if not math.isnan(f) else None
-    except (TypeError, ValueError):
-        log.warning("cannot store %r as %s; writing NULL", value, typ)
-    return None
+class _Tx:
+    """`with sink._transaction():` BEGIN … COMMIT, rolled back on error (LadybugDB may already have)."""
 
+    def __init__(self, conn: ladybug.Connection) -> None:
+        self.conn = conn
 
-def column(values: list[Any], typ: str) -> pa.Array:
-    """An Arrow column of `typ`: straight from the values when they already fit (the common case, no
-    Python per value), else value by value through `coerce`."""
-    try:
-        arr = pa.array(values, ARROW[typ], from_pandas=True)  # from_pandas: NaN → NULL, as coerce does
-        if typ == INT and any(isinstance(v, float | bool) for v in values):
-            raise ValueError("floats or booleans in an integer column")
-        if typ == B and any(not isinstance(v, bool) for v in values if v is not None):
-            raise ValueError("non-booleans in a boolean column")
-        return arr
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
-        return pa.array([coerce(v, typ) for v in values], ARROW[typ])
+    def __enter__(self) -> _Tx:
+        self.conn.execute("BEGIN TRANSACTION")
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.conn.execute("COMMIT")
+            return
+        with contextlib.suppress(RuntimeError):  # "No active transaction": the error rolled it back
+            self.conn.execute("ROLLBACK")
 
 
 class LadybugSink:
     """`GraphSink` writing into an embedded LadybugDB file (`*.lbug`, or `<dir>/townkg.lbug`)."""
 
     name = "ladybug"
+    small_rows = SMALL_ROWS  # tables with fewer new rows load by LOAD FROM … CREATE (0: always COPY)
 
     def __init__(self, path: str | Path, *, buffer_pool_size: int = DEFAULT_BUFFER_POOL,
                  read_only: bool = False) -> None:
@@ -190,32 +207,75 @@ class LadybugSink:
         rows = self._conn().execute(f"CALL table_info('{table}') RETURN *").get_all()
         return [(r[1], r[2]) for r in rows if r[1] != "id"]
 
-    def _ensure_schema(self, pg: PropertyGraph) -> None:
-        """Create missing tables and add missing columns, so any prop of `pg` has a place."""
+    def _ensure_schema(self, pg: PropertyGraph, groups: tuple[dict[str, list[Node]], dict[str, list[Edge]]]
+                       | None = None) -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
+        """Create missing tables and add missing columns, so any prop of `pg` has a place. Returns every
+        table's columns in the DB's order (what COPY maps by position) and the tables created just now
+        (empty: nothing to read back). All DDL runs in one transaction (one commit instead of ~20)."""
         conn = self._conn()
         existing = {r[1] for r in conn.execute("CALL show_tables() RETURN *").get_all()}
-        nodes, edges = columns_for(pg)
-        for stmt in schema_ddl(columns=(nodes, edges)).splitlines()[1:]:
-            conn.execute(stmt)
+        nodes = {lb: dict(NODE_COLUMNS.get(lb, {})) for lb in LABELS}
+        edges = {t: dict(EDGE_COLUMNS.get(t, PROV_COLUMNS)) for t in EDGE_TYPES}
+        by_label, by_type = groups or _group(pg)[:2]
+        for lb, ns in by_label.items():
+            if lb in nodes:
+                _extra_columns(nodes[lb], [n.props for n in ns])
+        for t, es in by_type.items():
+            if t in edges:
+                _extra_columns(edges[t], [e.props for e in es])
+        out: dict[str, list[tuple[str, str]]] = {}
+        ddl: list[str] = []
         for table, cols in [*nodes.items(), *edges.items()]:
             if table not in existing:
+                ddl.append(table_ddl(table, cols))
+                out[table] = list(cols.items())
                 continue
-            have = {c for c, _ in self._columns(table)}
+            have = self._columns(table)
+            names = {c for c, _ in have}
             for c, t in cols.items():
-                if c not in have:
-                    conn.execute(f"ALTER TABLE {q(table)} ADD {q(c)} {t}")
+                if c not in names:
+                    ddl.append(f"ALTER TABLE {q(table)} ADD {q(c)} {t}")
+                    have.append((c, t))
+            out[table] = have
+        if ddl:
+            self._transaction(ddl)
+        return out, set(out) - existing
+
+    def _transaction(self, statements: list[str] | None = None) -> _Tx:
+        """A write transaction: one commit (and its fsync) for many statements instead of one each."""
+        tx = _Tx(self._conn())
+        if statements is not None:
+            with tx:
+                for stmt in statements:
+                    tx.conn.execute(stmt)
+        return tx
 
     def _count(self, table: str, rel: bool) -> int:
         pat = f"()-[x:{q(table)}]->()" if rel else f"(x:{q(table)})"
         return int(self._conn().execute(f"MATCH {pat} RETURN count(x)").get_all()[0][0])
 
-    def _copy(self, table: str, arrays: dict[str, pa.Array]) -> None:
-        """COPY in slices of `COPY_ROWS`: one COPY holds its whole input in the buffer pool. Slices are
-        large because each COPY into a non-empty relationship table costs ~1 s at 10,000 reports; the
-        build sizes the pool to the graph instead (`kg.build`), which loads 5× faster than 50k slices."""
-        tbl = pa.table(arrays)
+    def _copy(self, table: str, arrays: dict[str, pa.Array] | pa.Table) -> None:
+        """Load rows into `table`: LOAD FROM … CREATE for a few rows (a COPY costs ~25 ms of CPU however
+        small), else COPY in slices of `COPY_ROWS` (one COPY holds its whole input in the buffer pool;
+        `kg.build` sizes the pool to the graph so that few slices are needed)."""
+        tbl = arrays if isinstance(arrays, pa.Table) else pa.table(arrays)
+        conn = self._conn()
+        if tbl.num_rows == 0:
+            return
+        if tbl.num_rows < self.small_rows:
+            keys = tbl.rename_columns([f"k{i}" for i in range(tbl.num_columns)])
+            names = tbl.column_names
+            if table in EDGE_TYPES:
+                src, dst = EDGE_TYPES[table]
+                props = ", ".join(f"{q(c)}: k{i}" for i, c in enumerate(names[2:], 2))
+                conn.execute(f"LOAD FROM $tbl MATCH (a:{q(src)}) WHERE a.id = k0 MATCH (b:{q(dst)}) WHERE "
+                             f"b.id = k1 CREATE (a)-[:{q(table)} {{{props}}}]->(b)", {"tbl": keys})
+            else:
+                props = ", ".join(f"{q(c)}: k{i}" for i, c in enumerate(names))
+                conn.execute(f"LOAD FROM $tbl CREATE (:{q(table)} {{{props}}})", {"tbl": keys})
+            return
         for start in range(0, tbl.num_rows, COPY_ROWS):
-            self._conn().execute(f"COPY {q(table)} FROM $tbl", {"tbl": tbl.slice(start, COPY_ROWS)})
+            conn.execute(f"COPY {q(table)} FROM $tbl", {"tbl": tbl.slice(start, COPY_ROWS)})
 
     def _fill_gaps(self, label: str, nodes: list[Node], cols: list[tuple[str, str]]) -> int:
         """Set properties that are NULL in the DB but known now (first writer wins, like PropertyGraph)."""
@@ -232,44 +292,54 @@ class LadybugSink:
         return len(nodes)
 
     def write(self, graph: PropertyGraph) -> dict[str, int]:
-        """COPY new nodes and edges, fill gaps on known nodes; returns rows added per kind."""
-        clean, skipped = conformant(graph)
-        self._ensure_schema(clean)
-        by_label: dict[str, list[Node]] = defaultdict(list)
-        for n in clean.nodes.values():
-            by_label[n.label].append(n)
-        added_n = updated = 0
-        for label in LABELS:
+        """COPY new nodes and edges, fill gaps on known nodes; returns rows added per kind.
+
+        Tables created by this write are known to be empty, so a fresh store never reads ids back."""
+        by_label, by_type, skipped = _group(graph)
+        columns, fresh = self._ensure_schema(graph, (by_label, by_type))
+        conn = self._conn()
+        node_jobs: list[Job] = []
+        edge_jobs: list[Job] = []
+        known: list[tuple[str, list[Node]]] = []
+        for label in LABELS:  # read everything first: reads after uncommitted updates are slow
             nodes = by_label.get(label, [])
-            if not nodes:
-                continue
-            cols = self._columns(label)
-            if self._count(label, rel=False):
-                have = {r[0] for r in self._conn().execute(f"MATCH (n:{q(label)}) RETURN n.id").get_all()}
-                updated += self._fill_gaps(label, [n for n in nodes if n.id in have], cols)
+            if nodes and label not in fresh and self._count(label, rel=False):
+                have = {r[0] for r in conn.execute(f"MATCH (n:{q(label)}) RETURN n.id").get_all()}
+                known.append((label, [n for n in nodes if n.id in have]))
                 nodes = [n for n in nodes if n.id not in have]
-            arrays = {"id": pa.array([n.id for n in nodes], pa.string())}
-            for c, t in cols:
-                arrays[c] = column([n.props.get(c) for n in nodes], t)
-            self._copy(label, arrays)
-            added_n += len(nodes)
-        by_type: dict[str, list[Any]] = defaultdict(list)
-        for e in clean.edges.values():
-            by_type[e.type].append(e)
-        added_e = 0
+            if nodes:
+                node_jobs.append((label, nodes, columns[label]))
         for t, edges in by_type.items():
-            cols = self._columns(t)
-            if self._count(t, rel=True):
-                have = {(a, b, r or "") for a, b, r in self._conn().execute(
+            if t not in fresh and self._count(t, rel=True):
+                have_e = {(a, b, r or "") for a, b, r in conn.execute(
                     f"MATCH (a)-[r:{q(t)}]->(b) RETURN a.id, b.id, r.report").get_all()}
-                edges = [e for e in edges if e.key[:1] + e.key[2:] not in have]
-            arrays = {"from": pa.array([e.src for e in edges], pa.string()),
-                      "to": pa.array([e.dst for e in edges], pa.string())}
-            for c, ty in cols:
-                arrays[c] = column([e.props.get(c) for e in edges], ty)
-            self._copy(t, arrays)
-            added_e += len(edges)
-        return {"nodes": added_n, "edges": added_e, "nodes_updated": updated, **skipped}
+                edges = [e for e in edges if e.key[:1] + e.key[2:] not in have_e]
+            if edges:
+                edge_jobs.append((t, edges, columns[t]))
+        updated = 0
+        if known:
+            with self._transaction():
+                for label, nodes in known:
+                    updated += self._fill_gaps(label, nodes, columns[label])
+        self._load(node_jobs, edge_jobs)
+        return {"nodes": sum(len(j[1]) for j in node_jobs), "edges": sum(len(j[1]) for j in edge_jobs),
+                "nodes_updated": updated, **skipped}
+
+    def _load(self, *phases: list[Job]) -> None:
+        """Load each phase's tables (all nodes before any relationship). A helper thread builds the
+        Arrow tables while the database loads the previous one (it releases the GIL); a phase's small
+        tables load first, in one transaction (one commit), then the big ones are COPY'd."""
+        with ThreadPoolExecutor(1, thread_name_prefix="lbug-arrow") as pool:
+            for jobs in phases:
+                small = [j for j in jobs if len(j[1]) < self.small_rows]
+                big = [j for j in jobs if len(j[1]) >= self.small_rows]
+                built = [(j[0], pool.submit(job_table, j)) for j in small + big]
+                if small:
+                    with self._transaction():
+                        for table, fut in built[:len(small)]:
+                            self._copy(table, fut.result())
+                for table, fut in built[len(small):]:
+                    self._copy(table, fut.result())
 
     def counts(self) -> dict[str, int]:
         existing = {r[1] for r in self._conn().execute("CALL show_tables() RETURN *").get_all()}
