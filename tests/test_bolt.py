@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from kg.graph import EDGE_TYPES, LABELS, PropertyGraph
+from kg.stores.bolt_params import bolt_value
+from kg.stores.bolt_rows import pack_table
 from kg.stores.bolt_store import BoltSink, pack, request_size, split_text
 from kg.stores.ladybug_store import LadybugSink
 from kg.stores.oxigraph_store import OxigraphSink
@@ -118,3 +120,53 @@ def test_packing_respects_bytes_and_rows() -> None:
     assert all(request_size({"rows": b}) <= 3000 and len(b) <= 40 for b in batches)
     assert "".join(split_text("岱山县" * 500, 100)) == "岱山县" * 500
     assert max(len(p.encode()) for p in split_text("岱山县" * 500, 100)) <= 100
+
+
+def _on_server(sink: BoltSink) -> tuple[dict[str, tuple[str, dict]], dict[tuple, dict]]:
+    nodes = {r["p"]["id"]: (r["l"], r["p"]) for r in sink.query("MATCH (n) RETURN labels(n)[0] AS l, properties(n) AS p")}
+    edges = {(r["s"], r["t"], r["d"], r["p"].get("report", "")): r["p"] for r in sink.query(
+        "MATCH (a)-[e]->(b) RETURN a.id AS s, type(e) AS t, b.id AS d, properties(e) AS p")}
+    return nodes, edges
+
+
+def _expected(g: PropertyGraph) -> tuple[dict[str, tuple[str, dict]], dict[tuple, dict]]:
+    nodes = {n.id: (n.label, {"id": n.id, **{k: bolt_value(v) for k, v in n.props.items()}}) for n in g.nodes.values()}
+    edges = {e.key: {k: bolt_value(v) for k, v in e.props.items()} for e in g.edges.values()}
+    return nodes, edges
+
+
+def test_compact_batches_store_every_property_created_then_merged(seed_build: Path, falkordb: BoltServer) -> None:
+    """Lists, a string table per request and CREATE into an empty server hold exactly the graph's properties;
+    a later load of a changed graph MERGEs (creates nothing) and refreshes the changed values."""
+    from kg.pg_export import build_property_graph
+
+    g = build_property_graph(seed_build)
+    sink = BoltSink(falkordb.uri, batch_bytes=3000)
+    sink.query("MATCH (n) DETACH DELETE n", write=True)
+    first = sink.write(g)
+    assert (first["nodes_created"], first["relationships_created"]) == (len(g.nodes), len(g.edges))
+    assert first["requests"] < (len(g.nodes) + len(g.edges)) / 8  # many rows per ≤3 KB request
+    assert _on_server(sink) == _expected(g)
+
+    e = next(e for e in g.edges.values() if e.type == "IMPLEMENTS")
+    e.props["sentence"] = "改过的句子 'quoted' \\ back"
+    n = next(n for n in g.nodes.values() if n.label == "Program")
+    n.props["definition"] = "新定义"
+    again = sink.write(g)
+    assert again["nodes_created"] == again["relationships_created"] == 0
+    assert _on_server(sink) == _expected(g)
+    assert alive(falkordb)
+
+
+def test_pack_table_sends_each_string_once_within_budget() -> None:
+    rows = [[f"town:{i // 10}", f"program:{i}", "report:r1", "乡村振兴" * (i % 9), i] for i in range(400)]
+    rows.append(["town:big", "program:big", "report:r1", "长" * 2000, 1])
+    tabled = (True, True, True, True, False)
+    too_big: list[list] = []
+    batches = list(pack_table(rows, tabled, 3000, 10_000, too_big))
+    assert too_big == [rows[-1]]
+    decoded = [[t[v] if tab else v for v, tab in zip(r, tabled, strict=True)] for t, rs, _ in batches for r in rs]
+    assert decoded == rows[:-1] and sum(n for *_, n in batches) == 400
+    for t, rs, n in batches:
+        assert len(t) == len(set(t)) and len(rs) == n
+        assert request_size({"t": t, "r": rs}) + 16 <= 3000

@@ -145,3 +145,4 @@ def falkordb_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: falkordb_value(v) for k, v in value.items()}
     return value
+

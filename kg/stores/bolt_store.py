@@ -27,10 +27,9 @@ Why it looks like this:
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from kg.stores.bolt_params import (  # noqa: F401 - re-exported: the sizes were 
     request_size,
     split_text,
 )
+from kg.stores.bolt_rows import IDENT, edge_cypher, group_rows, node_cypher, pack_table, q, tabled_columns
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +60,10 @@ FALKORDB_BATCH_BYTES = 3000  # FalkorDB's Bolt server crashes above ~4 KB of par
 MIN_BATCH_BYTES = 512
 # progress(stage, done, total): stage is "nodes" or "relationships"; done/total count rows.
 Progress = Callable[[str, int, int], None]
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def q(name: str) -> str:
-    """Backtick-quote a label, type or property name from the model (never a data value)."""
-    if not _IDENT.match(name):
-        raise ValueError(f"not a model identifier: {name!r}")
-    return f"`{name}`"
-
+def _report(props: dict[str, Any]) -> list[str]:
+    return [str(props["report"])] if "report" in props else []
 
 
 # ------------------------------------------------------------------ sink
@@ -128,7 +123,7 @@ class BoltSink:
         from kg.cypher import check_read_only
 
         params = dict(params or {})
-        bad = [k for k in params if not _IDENT.match(k)]
+        bad = [k for k in params if not IDENT.match(k)]
         if bad:
             raise TownKGError(Code.QUERY, f"parameter names must be identifiers, got {bad[0]!r}")
         if not write:
@@ -166,25 +161,51 @@ class BoltSink:
                     log.warning("could not index %s.id (%s); loading without it", lb, one_line(e))
         return done
 
-    def _run_batches(self, stage: str, cypher: str, rows: list[dict[str, Any]], done: int, total: int,
-                     stats: dict[str, int]) -> int:
-        def work(tx: neo4j.ManagedTransaction, batch: list[dict[str, Any]]) -> Any:
-            return tx.run(cypher, rows=batch).consume().counters
+    def _send(self, stage: str, jobs: Iterator[tuple[str, list[str], list[list[Any]], int]], total: int,
+              stats: dict[str, int]) -> int:
+        """Run (cypher, t, r, rows) requests in order on one connection; returns the rows done.
 
+        FalkorDB gets auto-commit requests: it does not roll transactions back, so a transaction per batch
+        bought nothing but two more round trips (BEGIN, COMMIT). One connection only: two connections
+        writing at once deadlock FalkorDB 4.16 (its main thread waits forever for the module lock; seen in
+        2 of ~10 loads of 130k relationships). Neo4j gets one retried write transaction per batch.
+        """
+        def work(tx: neo4j.ManagedTransaction, cypher: str, t: list[str], r: list[list[Any]]) -> Any:
+            return tx.run(cypher, t=t, r=r).consume().counters
+
+        done = 0
         with self._session() as s:
-            for batch in pack(rows, self.batch_bytes, self.batch_rows):
+            for cypher, t, r, n in jobs:
                 try:
-                    c = s.execute_write(work, self._safe({"rows": batch})["rows"])
-                except (nex.Neo4jError, nex.DriverError) as e:
-                    raise self._fail(e, f"writing {len(batch)} {stage}") from None
+                    c = (s.run(cypher, {"t": t, "r": r}).consume().counters if self.server.kind == "falkordb"
+                         else s.execute_write(work, cypher, t, r))
+                except (nex.Neo4jError, nex.DriverError, OSError) as e:
+                    raise self._fail(e, f"writing {n} {stage}") from None
                 self.requests += 1
                 stats["nodes_created"] += c.nodes_created
                 stats["relationships_created"] += c.relationships_created
                 stats["properties_set"] += c.properties_set
-                done += len(batch)
+                done += n
                 if self.progress:
                     self.progress(stage, done, total)
         return done
+
+    def _jobs(self, plan: list[tuple[str, tuple[bool, ...], list[list[Any]], list[list[Any]]]]
+              ) -> Iterator[tuple[str, list[str], list[list[Any]], int]]:
+        falkordb = self.server.kind == "falkordb"
+        for cypher, tabled, rows, too_big in plan:
+            loose = [i for i, tab in enumerate(tabled) if not tab]  # columns that may hold a string
+            mixed = falkordb and any(isinstance(row[i], str) for row in rows for i in loose)
+            for t, r, n in pack_table(rows, tabled, self.batch_bytes, self.batch_rows, too_big):
+                if falkordb:  # escaped (see bolt_params): the table, and rows only where they hold strings
+                    t, r = falkordb_value(t), (falkordb_value(r) if mixed else r)
+                yield cypher, t, r, n
+
+    def _fresh(self) -> bool:
+        """True when the server holds no TownKG node: then rows are CREATEd, not MERGEd (no lookups)."""
+        with self._session() as s:
+            return all(s.run(f"MATCH (n:{q(lb)}) RETURN count(n) AS c").single(strict=True)["c"] == 0
+                       for lb in LABELS)
 
     def _slim(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """Move long strings out of a row that would not fit one request; they are appended in chunks."""
@@ -201,11 +222,30 @@ class BoltSink:
             big[key] = props.pop(key)
         return row, big
 
-    def _append_strings(self, match: str, ids: dict[str, Any], big: dict[str, str]) -> None:
-        """`SET x.k = chunk₀`, then `x.k = x.k + chunkᵢ`, in one transaction, each request within budget."""
-        room = self.batch_bytes - request_size({**ids, "v": ""}) - 32
+    def _write_big(self, stage: str, head: tuple[Any, ...], keys: tuple[str, ...], r: list[Any],
+                   stats: dict[str, int]) -> None:
+        """A row too big for one request: written slim (map form), then its long strings appended in
+        chunks (`SET x.k = chunk₀`, then `x.k = x.k + chunkᵢ`), each request within budget."""
+        if stage == "nodes":
+            label = q(head[0])
+            ids: dict[str, Any] = {"id": r[0]}
+            cypher = f"UNWIND $rows AS r MERGE (n:{label} {{id: r.id}}) SET n += r.p"
+            match = f"MATCH (x:{label} {{id: $id}})"
+        else:
+            etype, keyed = head
+            src, dst = (q(x) for x in EDGE_TYPES[etype])
+            ids = {"s": r[0], "d": r[1], **({"k": r[2]} if keyed else {})}
+            cypher = (f"UNWIND $rows AS r MATCH (a:{src} {{id: r.s}}) MATCH (b:{dst} {{id: r.d}}) "
+                      f"MERGE (a)-[e:{q(etype)}{' {report: r.k}' if keyed else ''}]->(b) SET e += r.p")
+            rel = f"[x:{q(etype)} {{report: $k}}]" if keyed else f"[x:{q(etype)}]"
+            match = f"MATCH (:{src} {{id: $s}})-{rel}->(:{dst} {{id: $d}})"
+        slim, big = self._slim({**ids, "p": dict(zip(keys, r[len(ids):], strict=True))})
 
         def work(tx: neo4j.ManagedTransaction) -> None:
+            c = tx.run(cypher, self._safe({"rows": [slim]})).consume().counters
+            stats["nodes_created"] += c.nodes_created
+            stats["relationships_created"] += c.relationships_created
+            room = self.batch_bytes - request_size({**ids, "v": ""}) - 32
             for key, text in big.items():
                 for i, chunk in enumerate(split_text(text, room)):
                     expr = "$v" if i == 0 else f"x.{q(key)} + $v"
@@ -216,63 +256,40 @@ class BoltSink:
             try:
                 s.execute_write(work)
             except (nex.Neo4jError, nex.DriverError) as e:
-                raise self._fail(e, "writing a long property") from None
+                raise self._fail(e, f"writing a long {stage[:-1]} property") from None
+        self.requests += 1
 
     def write(self, graph: PropertyGraph) -> dict[str, int]:
-        """MERGE every node and relationship of `graph`; returns rows sent and what the server created."""
+        """Write every node and relationship of `graph` (MERGE, or CREATE into a server holding no TownKG
+        node); returns rows sent and what the server created."""
         clean, skipped = conformant(graph)
         try:
             self.ensure_schema()
+            create = self._fresh()
         except (nex.Neo4jError, nex.DriverError, OSError) as e:
             raise self._fail(e, "creating the id indexes") from None
         self.requests = 0
         stats: dict[str, int] = defaultdict(int)
-        nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for n in clean.nodes.values():
-            props = {k: bolt_value(v) for k, v in n.props.items() if k != "id"}
-            nodes[n.label].append({"id": n.id, "p": props})
-        edges: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
-        for e in clean.edges.values():
-            p = {k: bolt_value(v) for k, v in e.props.items() if k != "report"}
-            report = e.props.get("report")
-            row: dict[str, Any] = {"s": e.src, "d": e.dst, "p": p}
-            if report is not None:
-                row["k"] = str(report)
-            edges[(e.type, report is not None)].append(row)
-        n_total, e_total = len(clean.nodes), len(clean.edges)
-        done = 0
-        for label in LABELS:
-            rows, big_rows = self._split_big(nodes.get(label, []))
-            cypher = f"UNWIND $rows AS r MERGE (n:{q(label)} {{id: r.id}}) SET n += r.p"
-            done = self._run_batches("nodes", cypher, rows, done, n_total, stats)
-            for row, big in big_rows:
-                done = self._run_batches("nodes", cypher, [row], done, n_total, stats)
-                self._append_strings(f"MATCH (x:{q(label)} {{id: $id}})", {"id": row["id"]}, big)
-        done = 0
-        for (etype, keyed), all_rows in sorted(edges.items()):
-            src, dst = EDGE_TYPES[etype]
-            key = " {report: r.k}" if keyed else ""
-            cypher = (f"UNWIND $rows AS r MATCH (a:{q(src)} {{id: r.s}}) MATCH (b:{q(dst)} {{id: r.d}}) "
-                      f"MERGE (a)-[e:{q(etype)}{key}]->(b) SET e += r.p")
-            rows, big_rows = self._split_big(all_rows)
-            done = self._run_batches("relationships", cypher, rows, done, e_total, stats)
-            for row, big in big_rows:
-                done = self._run_batches("relationships", cypher, [row], done, e_total, stats)
-                ids = {"s": row["s"], "d": row["d"], **({"k": row["k"]} if keyed else {})}
-                rel = f"[x:{q(etype)} {{report: $k}}]" if keyed else f"[x:{q(etype)}]"
-                self._append_strings(f"MATCH (:{q(src)} {{id: $s}})-{rel}->(:{q(dst)} {{id: $d}})", ids, big)
-        return {"nodes": n_total, "edges": e_total, "requests": self.requests, **stats, **skipped}
-
-    def _split_big(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
-                                                               list[tuple[dict[str, Any], dict[str, str]]]]:
-        fits, big = [], []
-        limit = self.batch_bytes - request_size({"rows": []}) - 18
-        for row in rows:
-            if request_size(row) + 2 <= limit:
-                fits.append(row)
-            else:
-                big.append(self._slim(row))
-        return fits, big
+        nodes = (((n.label,), [n.id], n.props) for n in clean.nodes.values())
+        edges = (((e.type, "report" in e.props), [e.src, e.dst, *_report(e.props)], e.props)
+                 for e in clean.edges.values())
+        stages = (("nodes", len(clean.nodes), group_rows(nodes, "id")),
+                  ("relationships", len(clean.edges), group_rows(edges, "report")))
+        for stage, total, groups in stages:
+            plan = []
+            for (head, keys), rows in groups.items():
+                tabled = tabled_columns(rows)
+                stmt = node_cypher if stage == "nodes" else edge_cypher
+                plan.append((stmt(*head, keys, tabled, create), tabled, rows, []))
+            done = self._send(stage, self._jobs(plan), total, stats)
+            for (head, keys), (*_, too_big) in zip(groups, plan, strict=True):
+                for r in too_big:
+                    self._write_big(stage, head, keys, r, stats)
+                    done += 1
+                    if self.progress:
+                        self.progress(stage, done, total)
+        return {"nodes": len(clean.nodes), "edges": len(clean.edges), "requests": self.requests, **stats,
+                **skipped}
 
     def counts(self) -> dict[str, int]:
         """Nodes per label and relationships per type of the TownKG model (other data is not counted)."""
