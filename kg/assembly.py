@@ -27,9 +27,9 @@ from kg.graph import EDGE_TYPES, LABELS, Edge, Node, PropertyGraph, add_extracti
 from kg.incremental import node_report
 from kg.model import Company, Extraction, Indicator, Program, Project
 
-# Quads per background `bulk_load` of workers' N-Quads (~50 MB): small enough to overlap extraction from
-# the first seconds of a build, large enough that per-call overhead does not show.
-NQ_BATCH = 250_000
+# Quads per background `bulk_load` of workers' N-Quads (~20 MB): small enough to overlap extraction from
+# the first seconds of a build and to bound the loader's memory, large enough that per-call overhead is small.
+NQ_BATCH = 100_000
 
 
 def own_part(part: PropertyGraph, rid: str) -> tuple[PropertyGraph, list[Node], list[Edge]]:
