@@ -14,6 +14,9 @@ wheel* (`pyvis/lib/vis-9.1.2/vis-network.min.js`, 469 KB), read with `importlib.
   one tooltip rule.
 So the only runtime requirement is the pyvis *package data*; pyvis's Python code (and Jinja) is never called.
 
+Large graphs are drawn bounded (top-ranked programs, towns, pairs and charts, with a note saying what was
+left out; bounds and rules in `kg.viz_select`), so the page stays ~4 MB at any corpus size.
+
 The data goes into a `<script type="application/json" id="kg-data">` block (every `<` escaped as `\\u003c`,
 so report text can never close the tag) which tests and later tools can parse back. The panel builds its
 DOM with `textContent`, so quotes from reports are never interpreted as HTML.
@@ -22,14 +25,14 @@ DOM with `textContent`, so quotes from reports are never interpreted as HTML.
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kg.graph import Node, PropertyGraph
 from kg.model import Extraction
+from kg.viz_select import LINK_QUOTES, GraphIndex, Quotes, ReportLabels, bound_network, index_graph, paused_gc
 
 STANCE_ZH = {"implemented": "已实施", "planned": "计划"}
 # Division-code prefix → province, so a town whose report never names its province can still be filtered.
@@ -97,135 +100,177 @@ def _matches_place(wanted: str, names: list[str]) -> bool:
     return any(n and (n.startswith(wanted) or wanted.startswith(n)) for n in names)
 
 
-def _report_label(pg: PropertyGraph, rid: str) -> str:
-    r = pg.nodes.get(rid)
-    if r is None:
-        return rid
-    year = f"{r.props['year']}年 " if r.props.get("year") else ""
-    return year + str(r.props.get("title") or r.props.get("file") or rid)
-
-
-def build_view(pg: PropertyGraph, province: str | None = None, program: str | None = None) -> dict[str, Any]:
-    """The JSON the page embeds: vis nodes/edges, colour groups and per-node facts.
-
-    Kept separate from the HTML so tests and other front ends can use the same selection logic.
-    `province` keeps towns whose province or any superior name matches; `program` keeps programs whose
-    name contains the string (or whose id equals it) and only the towns implementing them.
-    """
-    up: dict[str, list[str]] = {}
-    impl: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    counts: dict[tuple[str, str], int] = {}
-    reports: dict[str, list[str]] = {}
-    for e in pg.edges.values():
-        if e.type in ("SUBORDINATE_TO", "PART_OF"):
-            up.setdefault(e.src, []).append(e.dst)
-        elif e.type == "IMPLEMENTS" and e.src in pg.nodes and e.dst in pg.nodes:
-            impl.setdefault((e.src, e.dst), []).append(e.props)
-        elif e.type == "ABOUT":
-            reports.setdefault(e.dst, []).append(e.src)
-        counts[(e.src, e.type)] = counts.get((e.src, e.type), 0) + 1
-
+def _towns(pg: PropertyGraph, idx: GraphIndex, province: str | None) -> dict[str, dict[str, Any]]:
+    """Every town the province filter keeps, with its superiors, colour group and province."""
     towns: dict[str, dict[str, Any]] = {}
     for t in pg.by_label("Town"):
-        chain = _ancestors(pg, up, t.id)
+        chain = _ancestors(pg, idx.up, t.id)
         prov = _province(t.id, chain)
         names = [str(g.props.get("name") or "") for g in chain] + [prov or ""]
         if province and not _matches_place(province, names):
             continue
         towns[t.id] = {"node": t, "chain": chain, "group": _group(chain), "province": prov}
+    return towns
+
+
+def _network(pg: PropertyGraph, idx: GraphIndex, province: str | None, program: str | None, bounded: bool,
+             label: ReportLabels) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The network view's data, and every town the filters keep ({"label", "color"}; drawn or not)."""
+    towns = _towns(pg, idx, province)
+    nodes_ = pg.nodes
+    ok: dict[str, bool] = {}
 
     def prog_ok(pid: str) -> bool:
-        return not program or pid == program or program in str(pg.nodes[pid].props.get("name", ""))
+        got = ok.get(pid)
+        if got is None:
+            got = ok[pid] = not program or pid == program or program in str(nodes_[pid].props.get("name", ""))
+        return got
 
-    pairs = {k: v for k, v in impl.items() if k[0] in towns and prog_ok(k[1])}
     prog_towns: dict[str, list[str]] = {}
     town_progs: dict[str, list[str]] = {}
-    for tid, pid in pairs:
-        prog_towns.setdefault(pid, []).append(tid)
-        town_progs.setdefault(tid, []).append(pid)
+    for e in idx.implements:  # every mention: kept to two list appends each
+        src, dst = e.src, e.dst
+        if src not in towns or dst not in nodes_ or (program and not prog_ok(dst)):
+            continue
+        prog_towns.setdefault(dst, []).append(src)
+        town_progs.setdefault(src, []).append(dst)
+    for links in (prog_towns, town_progs):  # a town with several reports names a program more than once
+        for k, ids in links.items():
+            if len(ids) > 1:
+                links[k] = list(dict.fromkeys(ids))
     if program:
         towns = {tid: v for tid, v in towns.items() if tid in town_progs}
 
-    groups = sorted({v["group"] for v in towns.values()},
-                    key=lambda g: (g == UNKNOWN_GROUP, -sum(v["group"] == g for v in towns.values()), g))
+    size = Counter(v["group"] for v in towns.values())
+    groups = sorted(size, key=lambda g: (g == UNKNOWN_GROUP, -size[g], g))
     color = {g: ("#c7c7c7" if g == UNKNOWN_GROUP else TOWN_PALETTE[i % len(TOWN_PALETTE)])
              for i, g in enumerate(groups)}
-    name_count: dict[str, int] = {}
-    for v in towns.values():
-        name_count[v["node"].props.get("name", "")] = name_count.get(v["node"].props.get("name", ""), 0) + 1
+    name_count = Counter(v["node"].props.get("name", "") for v in towns.values())
+    for tid, v in towns.items():
+        name = str(v["node"].props.get("name", tid))
+        v["label"] = name if name_count[name] == 1 else f"{name}（{v['group']}）"
+        v["color"] = color[v["group"]]
 
-    def facts_of(props_list: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
-        stances = sorted({str(p.get("stance", "implemented")) for p in props_list})
-        seen: dict[tuple[str, str], None] = {}
-        for p in props_list:
-            text = p.get("sentence") or p.get("quote")
-            if text:
-                seen.setdefault((str(text), _report_label(pg, str(p.get("report", "")))))
-        return "/".join(STANCE_ZH.get(s, s) for s in stances), [{"text": t, "report": r} for t, r in seen]
+    cut = bound_network(prog_towns, town_progs, len(towns)) if bounded else None
+    show_p, show_t = (cut[0], cut[1]) if cut else (prog_towns, towns)
+    pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (town, program) → its IMPLEMENTS props
+    for e in idx.implements:  # only the links drawn
+        if e.src in show_t and e.dst in show_p:
+            pairs.setdefault((e.src, e.dst), []).append(e.props)
+    most = LINK_QUOTES if bounded else None
+    quotes = Quotes(shared=cut is not None)
+    facts_memo: dict[tuple[str, str], tuple[str, list[dict[str, str]]]] = {}
+
+    def facts_of(pair: tuple[str, str]) -> tuple[str, list[dict[str, str]]]:
+        """Stance(s) and the distinct quoted sentences of one town–program link (computed once per link)."""
+        got = facts_memo.get(pair)
+        if got is None:
+            props_list = pairs[pair]
+            stances = sorted({str(p.get("stance", "implemented")) for p in props_list})
+            seen: dict[tuple[str, str], None] = {}
+            for p in props_list:
+                text = p.get("sentence") or p.get("quote")
+                if text:
+                    seen.setdefault((str(text), label(str(p.get("report", "")))))
+            sents = [{"text": t, "report": r} for t, r in seen]
+            got = facts_memo[pair] = ("/".join(STANCE_ZH.get(s, s) for s in stances), sents[:most])
+        return got
 
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     facts: dict[str, dict[str, Any]] = {}
     for tid, v in towns.items():
-        name = str(v["node"].props.get("name", tid))
-        label = name if name_count[name] == 1 else f"{name}（{v['group']}）"
+        if tid not in show_t:
+            continue
+        lab = v["label"]
         links = []
         for pid in town_progs.get(tid, []):
-            stance, sents = facts_of(pairs[(tid, pid)])
-            links.append({"id": pid, "name": pg.nodes[pid].props.get("name", pid), "stance": stance,
-                              "sentences": sents})
-        nodes.append({"id": tid, "label": label, "kind": "town", "city": v["group"], "shape": "square",
-                      "size": 16, "font": {"size": 26}, "color": color[v["group"]],
-                      "title": f"{label}\n上级：{v['group']}"})
+            if pid in show_p:
+                stance, sents = facts_of((tid, pid))
+                links.append({"id": pid, "name": nodes_[pid].props.get("name", pid), "stance": stance,
+                              **quotes.link((tid, pid), sents)})
+        nodes.append({"id": tid, "label": lab, "kind": "town", "city": v["group"], "shape": "square",
+                      "size": 16, "font": {"size": 26}, "color": v["color"],
+                      "title": f"{lab}\n上级：{v['group']}"})
         chain = " › ".join(str(g.props.get("name")) for g in v["chain"] if g.props.get("name"))
         rows = [["类型", "镇/街道"], ["级别", v["node"].props.get("level", "")], ["上级", chain or "未知"],
                 ["所属市", v["group"]], ["省份", v["province"] or "未知"],
-                ["报告", "；".join(_report_label(pg, r) for r in reports.get(tid, [])) or "无"],
-                ["政策/工程数", str(len(links))], ["项目数", str(counts.get((tid, "HAS_PROJECT"), 0))],
-                ["企业数", str(counts.get((tid, "HOSTS"), 0))], ["指标观测数", str(counts.get((tid, "REPORTS"), 0))]]
-        facts[tid] = {"title": label, "rows": rows, "linksTitle": "实施的政策/工程与原文", "links": links}
+                ["报告", "；".join(label(r) for r in idx.reports.get(tid, [])) or "无"],
+                ["政策/工程数", str(len(town_progs.get(tid, [])))],
+                ["项目数", str(idx.counts[(tid, "HAS_PROJECT")])],
+                ["企业数", str(idx.counts[(tid, "HOSTS")])], ["指标观测数", str(idx.counts[(tid, "REPORTS")])]]
+        title = "实施的政策/工程与原文" + (f"（图中 {len(links)} 项）" if cut else "")
+        facts[tid] = {"title": lab, "rows": rows, "linksTitle": title, "links": links}
 
     for pid, tids in prog_towns.items():
-        p, n = pg.nodes[pid], len(set(tids))
+        if pid not in show_p:
+            continue
+        p, n = nodes_[pid], len(set(tids))
         name = str(p.props.get("name", pid))
         nodes.append({"id": pid, "label": name, "kind": "program", "towns": n, "shape": "dot",
-                      "size": _program_size(n), "mass": round(1 + 0.7 * (n - 1), 1), "color": _share_color(n), "font": {"size": _label_size(n)},
-                      "title": f"{name}\n{n} 个镇提及"})
+                      "size": _program_size(n), "mass": round(1 + 0.7 * (n - 1), 1), "color": _share_color(n),
+                      "font": {"size": _label_size(n)}, "title": f"{name}\n{n} 个镇提及"})
         links = []
         for tid in tids:
-            stance, sents = facts_of(pairs[(tid, pid)])
-            links.append({"id": tid, "name": facts[tid]["title"], "stance": stance, "sentences": sents})
+            if tid not in show_t:
+                continue
+            stance, sents = facts_of((tid, pid))
+            links.append({"id": tid, "name": facts[tid]["title"], "stance": stance, **quotes.link((tid, pid), sents)})
             planned_only = stance == STANCE_ZH["planned"]
             edges.append({"id": f"{tid}|{pid}", "from": tid, "to": pid, "label": stance, "dashes": planned_only,
                           "length": 45 if n == 1 else 170,  # tight fans of own programs, room for shared ones
                           "color": "#f28e2b" if planned_only else "#8a9bb0", "stance": stance})
         rows = [["类型", "政策/工程"], ["提及镇数", str(n)], ["定义", str(p.props.get("definition") or "—")]]
-        facts[pid] = {"title": name, "rows": rows, "linksTitle": "提及的镇与原文", "links": links}
+        title = "提及的镇与原文" + (f"（图中 {len(links)} 个）" if cut else "")
+        facts[pid] = {"title": name, "rows": rows, "linksTitle": title, "links": links}
 
-    return {"nodes": nodes, "edges": edges, "facts": facts,
-            "groups": [{"name": g, "color": color[g]} for g in groups],
+    present = {towns[t]["group"] for t in show_t} if cut else set(groups)
+    drawn = [g for g in groups if g in present]
+    data = {"nodes": nodes, "edges": edges, "facts": facts,
+            "groups": [{"name": g, "color": color[g]} for g in drawn],
             "filters": {"province": province, "program": program}}
+    if cut:
+        data["limits"], data["quotes"] = cut[2], quotes.table
+    return data, towns
+
+
+def build_view(pg: PropertyGraph, province: str | None = None, program: str | None = None,
+               bounded: bool = True) -> dict[str, Any]:
+    """The JSON the page embeds: vis nodes/edges, colour groups and per-node facts.
+
+    Kept separate from the HTML so tests and other front ends can use the same selection logic.
+    `province` keeps towns whose province or any superior name matches; `program` keeps programs whose
+    name contains the string (or whose id equals it) and only the towns implementing them. Over the
+    bounds of `kg.viz_select` (unless `bounded` is false) only the top of the network is drawn, and
+    `limits` says what was left out.
+    """
+    return _network(pg, index_graph(pg), province, program, bounded, ReportLabels(pg))[0]
 
 
 def build_page_data(pg: PropertyGraph, province: str | None = None, program: str | None = None,
                     extractions: Iterable[Extraction] | None = None,
-                    units: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
+                    units: dict[tuple[str, str], str] | None = None, bounded: bool = True) -> dict[str, Any]:
     """All three views' data: the network at the top level (unchanged shape), plus `cooc` and `indicators`.
 
     The filters apply to every view: the co-occurrence and the indicator charts only use the towns the
-    network shows. `extractions` (when the caller has them) let co-occurrence use real paragraphs, re-read
-    from the reports; `units` are those paragraphs already worked out (`kg.viz_cooc.paragraph_units`).
+    filters keep (all of them, also those a bounded network does not draw). `extractions` (when the caller
+    has them) let co-occurrence use real paragraphs, re-read from the reports; `units` are those paragraphs
+    already worked out (`kg.viz_cooc.paragraph_units`). `bounded=False` draws everything, however large.
     """
     from kg.viz_cooc import build_cooc_view, mention_units
-    from kg.viz_indicators import comparable_groups
+    from kg.viz_indicators import indicator_view
 
-    data = build_view(pg, province=province, program=program)
-    # With --program these are the towns carrying it: only their reports can name it with another program.
-    towns = {n["id"] for n in data["nodes"] if n["kind"] == "town"}
-    label = partial(_report_label, pg)
-    data["cooc"] = build_cooc_view(pg, mention_units(pg, extractions, units), towns, program, report_label=label)
-    shown = {n["id"]: {"label": n["label"], "color": n["color"]} for n in data["nodes"] if n["kind"] == "town"}
-    data["indicators"] = comparable_groups(pg, shown, report_label=label)
+    with paused_gc():
+        idx, label = index_graph(pg), ReportLabels(pg)
+        data, towns = _network(pg, idx, province, program, bounded, label)
+        # With --program these are the towns carrying it: only their reports name it with another program.
+        # Without extractions the known units go in as they are: the co-occurrence falls back to sentences.
+        found = mention_units(pg, extractions, units, index=idx) if extractions else (units or {})
+        data["cooc"] = build_cooc_view(pg, found, set(towns), program, label, bounded, idx)
+        shown = {tid: {"label": v["label"], "color": v["color"]} for tid, v in towns.items()}
+        data["indicators"], limits = indicator_view(pg, shown, label, bounded=bounded, index=idx)
+        if limits:
+            data["indicatorLimits"] = limits
     return data
 
 
@@ -245,7 +290,8 @@ def write_program_network(pg: PropertyGraph, out: Path, province: str | None = N
     from kg.viz_page import render_page
 
     data = build_page_data(pg, province, program, extractions, units)
-    page = render_page(page_title(province, program), data, charts_html(data["indicators"]))
+    page = render_page(page_title(province, program), data,
+                       charts_html(data["indicators"], data.get("indicatorLimits")))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")

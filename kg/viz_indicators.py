@@ -17,8 +17,12 @@ import html
 from typing import Any
 
 from kg.graph import Node, PropertyGraph
+from kg.viz_select import GraphIndex
 
 KIND_ZH = {"actual": "实际", "target": "目标"}
+# Bounds (see kg.viz_select for why the page is bounded); the seeds have 3 charts of 2 bars.
+MAX_CHARTS = 40  # largest groups charted: the concept menu stays short, ~25 KB of SVG and JSON a chart
+MAX_BARS = 25  # bars per chart, largest values first; 1,000 towns' bars would be 28 px × 1,000 tall
 SCALES = ((1e8, "亿元"), (1e4, "万元"), (1.0, "元"))
 
 
@@ -62,49 +66,101 @@ def _better(o: Node, cur: Node, concept: str) -> bool:
     return rank(o) < rank(cur)
 
 
-def comparable_groups(pg: PropertyGraph, towns: dict[str, dict[str, Any]],
-                      report_label: Any = str) -> list[dict[str, Any]]:
-    """Groups of ≥ 2 towns with a yuan value for one (concept, period, kind), most towns first.
-
-    `towns` maps town id → {"label", "color"} (what the network view shows), and limits the towns used.
-    """
-    obs_town = {e.dst: e.src for e in pg.edges.values() if e.type == "REPORTS"}
-    obs_ind = {e.src: e.dst for e in pg.edges.values() if e.type == "MEASURES"}
+def _collect(pg: PropertyGraph, towns: dict[str, dict[str, Any]],
+             index: GraphIndex | None) -> dict[tuple[str, str, str], dict[str, Node]]:
+    """(concept, period, kind) → town → its observation in yuan (the best-worded one, see module doc)."""
+    if index is None:
+        index = GraphIndex()
+        for e in pg.edges.values():
+            if e.type == "REPORTS":
+                index.obs_town[e.dst] = e.src
+            elif e.type == "MEASURES":
+                index.obs_ind[e.src] = e.dst
+    obs_ind, nodes = index.obs_ind, pg.nodes
     groups: dict[tuple[str, str, str], dict[str, Node]] = {}
-    for oid, tid in obs_town.items():
-        o, iid = pg.nodes.get(oid), obs_ind.get(oid)
-        if tid not in towns or o is None or iid not in pg.nodes:
+    for oid, tid in index.obs_town.items():
+        o, iid = nodes.get(oid), obs_ind.get(oid)
+        if tid not in towns or o is None or iid not in nodes:
             continue
         if o.props.get("normalized_unit") != "CNY" or o.props.get("normalized") is None:
             continue
         period = str(o.props.get("period") or "")
         if not period:
             continue
-        concept = str(pg.nodes[iid].props.get("name", iid))
+        concept = str(nodes[iid].props.get("name", iid))
         per = groups.setdefault((concept, period, str(o.props.get("kind") or "actual")), {})
         if tid not in per or _better(o, per[tid], concept):
             per[tid] = o
+    return groups
+
+
+def _bars(per: dict[str, Node], towns: dict[str, dict[str, Any]], report_label: Any,
+          limit: int | None) -> list[dict[str, Any]]:
+    """The bars of one chart, largest first; only the top `limit` are worded (the rest are never shown)."""
+    ranked = sorted(per.items(), key=lambda x: (-float(x[1].props["normalized"]), towns[x[0]]["label"]))
+    factor, unit = scale_for([float(o.props["normalized"]) for o in per.values()])
+    bars = []
+    for tid, o in ranked[:limit]:
+        v = float(o.props["normalized"])
+        raw_v = f"{float(o.props.get('value') or 0):f}".rstrip("0").rstrip(".")
+        wording = f"{o.props.get('name', '')} {raw_v} {o.props.get('unit') or ''}"
+        if o.props.get("growth_pct") is not None:
+            wording += f"（增长 {o.props['growth_pct']:g}%）"
+        bars.append({"town": tid, "label": towns[tid]["label"], "color": towns[tid]["color"], "yuan": v,
+                     "shown": fmt(v / factor), "wording": wording.strip(),
+                     "sentence": str(o.props.get("sentence") or ""),
+                     "report": report_label(str(o.props.get("report", "")))})
+    return bars
+
+
+def _comparable(pg: PropertyGraph, towns: dict[str, dict[str, Any]],
+                index: GraphIndex | None) -> list[tuple[tuple[str, str, str], dict[str, Node]]]:
+    """The groups of ≥ 2 towns, most towns first (then by concept, period, kind)."""
+    found = [(k, per) for k, per in _collect(pg, towns, index).items() if len(per) >= 2]
+    found.sort(key=lambda x: (-len(x[1]), x[0]))
+    return found
+
+
+def _charts(found: list[tuple[tuple[str, str, str], dict[str, Node]]], towns: dict[str, dict[str, Any]],
+            report_label: Any, max_groups: int | None, max_bars: int | None) -> list[dict[str, Any]]:
     out = []
-    for (concept, period, kind), per in groups.items():
-        if len(per) < 2:
-            continue
-        factor, unit = scale_for([float(o.props["normalized"]) for o in per.values()])
-        bars = []
-        for tid, o in per.items():
-            v = float(o.props["normalized"])
-            raw_v = f"{float(o.props.get('value') or 0):f}".rstrip("0").rstrip(".")
-            wording = f"{o.props.get('name', '')} {raw_v} {o.props.get('unit') or ''}"
-            if o.props.get("growth_pct") is not None:
-                wording += f"（增长 {o.props['growth_pct']:g}%）"
-            bars.append({"town": tid, "label": towns[tid]["label"], "color": towns[tid]["color"], "yuan": v,
-                         "shown": fmt(v / factor), "wording": wording.strip(),
-                         "sentence": str(o.props.get("sentence") or ""),
-                         "report": report_label(str(o.props.get("report", "")))})
-        bars.sort(key=lambda b: (-b["yuan"], b["label"]))
-        out.append({"concept": concept, "period": period, "kind": kind, "unit": unit,
-                    "title": f"{concept} · {period_label(period)} · {KIND_ZH.get(kind, kind)}", "bars": bars})
-    out.sort(key=lambda g: (-len(g["bars"]), g["concept"], g["period"], g["kind"]))
+    for (concept, period, kind), per in found[:max_groups]:
+        bars = _bars(per, towns, report_label, max_bars)
+        unit = scale_for([float(o.props["normalized"]) for o in per.values()])[1]
+        grp = {"concept": concept, "period": period, "kind": kind, "unit": unit,
+               "title": f"{concept} · {period_label(period)} · {KIND_ZH.get(kind, kind)}", "bars": bars}
+        if len(bars) < len(per):
+            grp["towns"] = len(per)
+        out.append(grp)
     return out
+
+
+def comparable_groups(pg: PropertyGraph, towns: dict[str, dict[str, Any]], report_label: Any = str,
+                      max_groups: int | None = None, max_bars: int | None = None,
+                      index: GraphIndex | None = None) -> list[dict[str, Any]]:
+    """Groups of ≥ 2 towns with a yuan value for one (concept, period, kind), most towns first.
+
+    `towns` maps town id → {"label", "color"} (what the network view shows), and limits the towns used.
+    `max_groups` keeps the largest groups, `max_bars` the largest values of each (a cut chart gets `towns`,
+    how many towns it compares in all); only what is kept is worded, so big graphs stay cheap.
+    """
+    return _charts(_comparable(pg, towns, index), towns, report_label, max_groups, max_bars)
+
+
+def indicator_view(pg: PropertyGraph, towns: dict[str, dict[str, Any]], report_label: Any = str,
+                   bounded: bool = True, index: GraphIndex | None = None
+                   ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The charts the page shows and, when some were left out (`MAX_CHARTS`, `MAX_BARS`), what and why."""
+    found = _comparable(pg, towns, index)
+    if not bounded:
+        return _charts(found, towns, report_label, None, None), None
+    groups = _charts(found, towns, report_label, MAX_CHARTS, MAX_BARS)
+    cut = sum("towns" in g for g in groups)
+    if len(found) <= MAX_CHARTS and not cut:
+        return groups, None
+    text = (f"已截取：显示可比镇数最多的 {len(groups)} / {len(found)} 组指标"
+            + (f"；{cut} 组超过 {MAX_BARS} 个镇，只画数值最大的 {MAX_BARS} 个" if cut else "") + "。")
+    return groups, {"text": text, "charts": [len(groups), len(found)], "bars": MAX_BARS}
 
 
 def chart_svg(group: dict[str, Any], width: int = 460) -> str:
@@ -115,10 +171,11 @@ def chart_svg(group: dict[str, Any], width: int = 460) -> str:
     top_v = max((b["yuan"] for b in group["bars"]), default=0.0) or 1.0
     span = width - left - right
     e = html.escape
+    cut = f" · 数值最大的 {n} 个镇，共 {group['towns']} 个" if "towns" in group else ""
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
              f'aria-label="{e(group["title"])}">',
              f'<text x="8" y="18" class="ct">{e(group["title"])}</text>',
-             f'<text x="8" y="33" class="cu">单位：{e(group["unit"])}（按元归一后比较）</text>',
+             f'<text x="8" y="33" class="cu">单位：{e(group["unit"])}（按元归一后比较）{e(cut)}</text>',
              f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 4}" stroke="#999"/>']
     for i, b in enumerate(group["bars"]):
         y = top + i * (bar + gap)
@@ -132,8 +189,10 @@ def chart_svg(group: dict[str, Any], width: int = 460) -> str:
     return "".join(parts)
 
 
-def charts_html(groups: list[dict[str, Any]]) -> str:
-    """All charts as figures the page's concept filter can show or hide (`data-concept`)."""
+def charts_html(groups: list[dict[str, Any]], limits: dict[str, Any] | None = None) -> str:
+    """All charts as figures the page's concept filter can show or hide (`data-concept`), after the note
+    saying what was left out when the view is bounded (`indicator_view`)."""
     if not groups:
         return ('<p class="empty">没有可比较的指标：需要至少两个镇报告同一指标、同一时期的人民币数值。</p>')
-    return "".join(f'<figure data-concept="{html.escape(g["concept"])}">{chart_svg(g)}</figure>' for g in groups)
+    note = f'<p class="note limit">{html.escape(limits["text"])}</p>' if limits else ""
+    return note + "".join(f'<figure data-concept="{html.escape(g["concept"])}">{chart_svg(g)}</figure>' for g in groups)

@@ -13,9 +13,11 @@ vis.Network, for tests driving a real browser (and for poking at the page from t
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import re
-from importlib import resources
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 FONT_STACK = '"WenQuanYi Micro Hei","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif'
@@ -51,6 +53,8 @@ figure{margin:6px 0;border:1px solid #e4e4e4;border-radius:4px;padding:4px;backg
 .chart text{font-family:__FONT__}.ct{font-size:14px;font-weight:bold}.cu{font-size:11px;fill:#777}
 .bl{font-size:12px}.bv{font-size:12px;fill:#333}.bar:hover rect{opacity:.8}
 .empty{color:#a33;font-size:14px}
+.limit{background:#fff4d6;border:1px solid #e6c36a;border-radius:3px;padding:4px 6px}
+#charts .limit{flex-basis:100%;margin:0}
 </style></head><body>
 <header><h1>__TITLE__</h1><nav id="tabs">
 <button data-view="net">镇–政策网络</button><button data-view="cooc">政策共现与社群</button>
@@ -92,6 +96,7 @@ function legend(box,groups,onPick){groups.forEach(g=>{const s=el('span',g.name,'
 function view(key,data,opts,attr){
  const $=id=>document.getElementById(key+'-'+id),box=$('info'),q=$('q'),sel=$('sel');
  const nodes=new vis.DataSet(data.nodes),edges=new vis.DataSet(data.edges);
+ if(data.limits)$('count').before(el('div',data.limits.text,'note limit'));
  const box0=document.getElementById(key),net=new vis.Network(box0,{nodes,edges},opts);window.kgNet[key]=net;
  if(!data.nodes.length)box0.appendChild(el('div','没有可显示的节点：放宽 --province / --program 过滤条件','nothing'));
  let done=false;const ready=()=>{if(done)return;done=true;net.setOptions({physics:false});window.kgReady[key]=true;};
@@ -103,7 +108,7 @@ function view(key,data,opts,attr){
   if(f.links.length)box.appendChild(el('h5',f.linksTitle));
   f.links.forEach(l=>{const d=el('div',null,'fact'),a=el('a',l.name+'（'+l.stance+'）');a.href='#';
    a.onclick=ev=>{ev.preventDefault();go(l.id);};d.appendChild(a);
-   l.sentences.forEach(s=>{const b=el('blockquote',s.text);b.appendChild(el('cite',s.report));d.appendChild(b);});
+   (l.sentences||data.quotes[l.q]).forEach(s=>{const b=el('blockquote',s.text);b.appendChild(el('cite',s.report));d.appendChild(b);});
    box.appendChild(d);});}
  function go(id){net.selectNodes([id]);net.focus(id,{scale:1.2,animation:false});show(id);}
  net.on('click',p=>{if(p.nodes.length)show(p.nodes[0]);});
@@ -149,13 +154,17 @@ tab(location.hash.slice(1));
 """
 
 
+@cache
 def vis_js() -> str:
-    """vis-network 9.1.2 as shipped inside the pyvis wheel (package data; pyvis's Python code is not used)."""
-    try:
-        js = (resources.files("pyvis") / "lib" / "vis-9.1.2" / "vis-network.min.js").read_text("utf-8")
-    except ModuleNotFoundError as e:  # pragma: no cover - environment problem, say how to fix it
-        raise RuntimeError("kg.viz needs the vis-network bundle from pyvis: pip install pyvis") from e
-    return js.replace("</script", "<\\/script")
+    """vis-network 9.1.2 as shipped inside the pyvis wheel (package data; pyvis's Python code is not used).
+
+    Found with `find_spec`, which locates the package without running it: importing pyvis would import
+    jinja2 and networkx's drawing code, ~0.4 s of a page build."""
+    spec = importlib.util.find_spec("pyvis")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - environment problem
+        raise RuntimeError("kg.viz needs the vis-network bundle from pyvis: pip install pyvis")
+    js = (Path(next(iter(spec.submodule_search_locations))) / "lib" / "vis-9.1.2" / "vis-network.min.js")
+    return js.read_text("utf-8").replace("</script", "<\\/script")
 
 
 def render_page(title: str, data: dict[str, Any], charts: str) -> str:

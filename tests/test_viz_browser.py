@@ -206,3 +206,31 @@ def test_monitor_catches_outbound_requests_and_errors(browser: Browser, tmp_path
         assert any("boom" in e for e in p.errors())
     finally:
         p.close()
+
+
+def test_bounded_page_shows_its_note_and_quotes(browser: Browser, tmp_path: Path, shots: Path) -> None:
+    """A graph over the bounds (tests/test_viz_scale.py): each view shows what it leaves out, and a node's
+    panel quotes its sources from the shared table (`q`) the bounded page stores them in."""
+    from tests.test_viz_scale import large_graph
+
+    g, units = large_graph()
+    page = write_program_network(g, tmp_path / "big.html", units=units)
+    for view in VIEWS:
+        p = browser.open(page.resolve().as_uri() + "#" + view)
+        try:
+            p.wait_for(f"window.kgReady && window.kgReady.{view} === true && document.readyState === 'complete'",
+                       timeout=120)
+            p.screenshot(shots / f"bounded-{view}.png")
+            note = p.eval("(() => {const n = document.querySelector('.view.on .limit');"
+                          "return n ? [n.textContent, n.offsetHeight] : null;})()")
+            assert note and note[1] > 0 and "截取" in note[0], f"{view}: no visible note ({note})"
+            if view != "ind":
+                data = "D" if view == "net" else "D.cooc"
+                pid = p.eval(f"{data}.nodes.find(n => n.kind !== 'town').label")
+                p.eval(f"(() => {{const q = document.getElementById('{view}-q'); q.value = {json.dumps(pid)};"
+                       "q.dispatchEvent(new Event('input'));"
+                       "q.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'}));})()")
+                p.wait_for(f"document.querySelectorAll('#{view}-info blockquote').length > 0", timeout=10)
+            assert p.errors() == [] and p.outbound() == []
+        finally:
+            p.close()
