@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from kg.model import Provenance, ReportMeta
 from kg.normalize import MappedText, has_mojibake, normalize
@@ -69,6 +71,7 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _sentence_starts: list[int] = field(default_factory=list, repr=False)
+    _section_starts: tuple[list[Section], int, list[int]] | None = field(default=None, repr=False)
 
     @property
     def text(self) -> str:
@@ -87,16 +90,29 @@ class Document:
         return self.sentences[k] if k >= 0 else None
 
     def section_at(self, i: int) -> Section | None:
-        k = bisect.bisect_right([s.start for s in self.sections], i) - 1
+        cached = self._section_starts  # extractors ask once per candidate: the starts are listed once
+        if cached is None or cached[0] is not self.sections or cached[1] != len(self.sections):
+            cached = self._section_starts = (self.sections, len(self.sections), [s.start for s in self.sections])
+        k = bisect.bisect_right(cached[2], i) - 1
         return self.sections[k] if k >= 0 else None
 
     def body_sentences(self) -> list[Sentence]:
         return self.sentences
 
 
+_BODY_START_RE = re.compile(r"各位代表|[一二]、[^\n。]{0,12}回顾|^[^\n]{0,12}工作回顾", re.M)
+_SPEAKER_RE = re.compile(r"会议上\s*\n+\s*([\u4e00-\u9fff]{2,10})\s*\n")
+_SPEAKER_TITLE_RE = re.compile(r"^[\u4e00-\u9fff]{0,6}?(?:省长|市长|县长|区长|镇长|乡长|主席|主任|书记)")
+_SPEAKER_LINE_RE = re.compile(r"(?:^|\n)[^\n]{0,12}(?:省长|市长|县长|区长|镇长|乡长|主席|主任)\s*([\u4e00-\u9fff]{2,4})\s*(?:\n|$)")
+_YEAR_TITLE_RE = re.compile(r"(\d{4})年(?:度)?[^\n]{0,12}政府工作报告")
+_YEAR_PLAN_RE = re.compile(r"(\d{4})年(?:工作)?(?:计划|安排|打算|主要工作|重点工作)")
+_YEAR_REVIEW_RE = re.compile(r"(\d{4})年(?:工作)?回顾")
+_HEAD_WORD_RE = re.compile(_HEAD_WORDS)
+
+
 def _body_range(text: str) -> tuple[int, int]:
     """Start at the salutation or first section heading; end before trailing chrome and spam."""
-    starts = [m.start() for m in re.finditer(r"各位代表|[一二]、[^\n。]{0,12}回顾|^[^\n]{0,12}工作回顾", text, re.M)]
+    starts = [m.start() for m in _BODY_START_RE.finditer(text)]
     start = min(starts) if starts else 0
     lines = text[start:].split("\n")
     end = len(text)
@@ -114,24 +130,60 @@ def _is_chrome(line: str) -> bool:
     return bool(_CHROME_RE.search(line)) and len(line) < 80
 
 
+def _hits(rx: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of `rx`'s matches in text[start:end], then a sentinel past every sentence.
+
+    Why: `_CHROME_RE` and `_SPAM_RE` are context-free (no anchors or lookarounds), so a match inside a
+    sentence overlaps some match of one scan over the whole body (that scan either matches at the same
+    spot or is already inside an earlier match covering it). A sentence that no body match overlaps
+    cannot be chrome, and most sentences are such: one scan replaces two searches per sentence.
+    """
+    return [m.span() for m in rx.finditer(text, start, end)] + [(end + 1, end + 1)]
+
+
 def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
     out: list[Sentence] = []
     para = 0
+    chrome, spam = _hits(_CHROME_RE, text, start, end), _hits(_SPAM_RE, text, start, end)
+    ci = si = 0
     for m in _SENT_END_RE.finditer(text, start, end):
         a, b = m.span()
         if a == b:
             continue
         chunk = text[a:b]
-        if chunk.strip() and not _is_chrome(chunk.strip()):
-            out.append(Sentence(a, b, chunk, para))
+        stripped = chunk.strip()
+        if stripped:
+            while chrome[ci][1] <= a:  # ends before this sentence: overlaps neither it nor any later one
+                ci += 1
+            while spam[si][1] <= a:
+                si += 1
+            if (chrome[ci][0] >= b and spam[si][0] >= b) or not _is_chrome(stripped):
+                out.append(Sentence(a, b, chunk, para))
         if chunk.endswith("\n"):
             para += 1
     return out
 
 
+def _heading_matches(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """`_HEADING_RE.finditer(text, start, end)`, tried only on the lines that hold a head word.
+
+    Exact: a heading match never crosses a line break (no part of the pattern consumes one; its
+    lookahead stops at the first), and it ends in a head word, so lines without one cannot hold a
+    match. Each line is scanned with the line break after it, all the lookahead can see.
+    """
+    line_end = -1
+    for h in _HEAD_WORD_RE.finditer(text, start, end):
+        if h.start() < line_end:
+            continue  # this line was scanned already
+        line_start = max(start, text.rfind("\n", 0, h.start()) + 1)
+        nl = text.find("\n", h.end(), end)
+        line_end = end if nl < 0 else nl + 1
+        yield from _HEADING_RE.finditer(text, line_start, line_end)
+
+
 def _sections(text: str, start: int, end: int, report_year: int | None) -> list[Section]:
     out: list[Section] = []
-    for m in _HEADING_RE.finditer(text, start, end):
+    for m in _heading_matches(text, start, end):
         word = m.group(2)
         head = m.group(0)
         kind = "review" if word in _REVIEW_WORDS else "plan" if any(w in word for w in _PLAN_WORDS) else None
@@ -187,27 +239,26 @@ def _meta(raw: RawDocument, text: str, body_start: int) -> ReportMeta:
         if 1 <= mo <= 12 and 1 <= d <= 31:
             date = f"{y:04d}-{mo:02d}-{d:02d}"
     meta.date = date
-    titles = [t.strip().removeprefix("名称:") for t in _TITLE_RE.findall(text)]
+    titles = [t.group(0).strip().removeprefix("名称:") for t in _title_scan().finditer(text)]
     titles = [t for t in titles if not _CHROME_RE.search(t)] or titles
     if titles:
         meta.title = max(titles[:3], key=len).strip()
     session = _SESSION_RE.search(text)
     if session:
         meta.session = f"第{session.group(1)}届人民代表大会第{session.group(2)}次会议"
-    sp = re.search(r"会议上\s*\n+\s*([\u4e00-\u9fff]{2,10})\s*\n", text[: body_start + 200])
+    sp = _SPEAKER_RE.search(text[: body_start + 200])
     if sp:
-        meta.speaker = re.sub(r"^[\u4e00-\u9fff]{0,6}?(?:省长|市长|县长|区长|镇长|乡长|主席|主任|书记)", "", sp.group(1)) or None
+        meta.speaker = _SPEAKER_TITLE_RE.sub("", sp.group(1)) or None
     if meta.speaker is None:  # "广东省省长 孟凡利"
-        sp = re.search(r"(?:^|\n)[^\n]{0,12}(?:省长|市长|县长|区长|镇长|乡长|主席|主任)\s*([\u4e00-\u9fff]{2,4})\s*(?:\n|$)",
-                       text[: body_start + 200])
+        sp = _SPEAKER_LINE_RE.search(text[: body_start + 200])
         if sp:
             meta.speaker = sp.group(1)
     if date:
         meta.report_year = int(date[:4])
     else:
-        ty = re.search(r"(\d{4})年(?:度)?[^\n]{0,12}政府工作报告", text)
-        py = re.search(r"(\d{4})年(?:工作)?(?:计划|安排|打算|主要工作|重点工作)", text)
-        ry = re.search(r"(\d{4})年(?:工作)?回顾", text)
+        ty = _YEAR_TITLE_RE.search(text)
+        py = _YEAR_PLAN_RE.search(text)
+        ry = _YEAR_REVIEW_RE.search(text)
         if ty:
             meta.report_year = int(ty.group(1))
         elif py:
@@ -215,6 +266,18 @@ def _meta(raw: RawDocument, text: str, body_start: int) -> ReportMeta:
         elif ry:
             meta.report_year = int(ry.group(1)) + 1
     return meta
+
+
+_TITLE_SCAN: list[Any] = []
+
+
+def _title_scan() -> Any:  # noqa: ANN401 - a kg.extractors.scan.Near, imported late (kg.extractors imports this module)
+    """`_TITLE_RE` scanned from 政府工作报告 back: its 40-character lead made a plain scan try every position."""
+    if not _TITLE_SCAN:
+        from kg.extractors.scan import near
+
+        _TITLE_SCAN.append(near(_TITLE_RE, "政府工作报告"))
+    return _TITLE_SCAN[0]
 
 
 def build_document(raw: RawDocument) -> Document:

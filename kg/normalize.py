@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,6 +39,33 @@ _INNER_SPACE_RE = re.compile(
 _HEADING_START = r"(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+(?:部分|章|节)|\d+[.、](?!\d))"
 # A single line break between two CJK characters, after a full-width line, is a PDF soft wrap.
 _SOFT_WRAP_RE = re.compile(rf"(?<=[^\n]{{14}}[{CJK},、])[ \t]*\n[ \t]*(?=[{CJK}0-9“(（])(?!{_HEADING_START}|各位代表|各位委员|同志们)")
+
+
+class FirstChar:
+    """`pattern.finditer` for a pattern whose every match starts with a character `first` matches.
+
+    Why: a pattern that opens with a lookbehind (the pinyin gloss, spaces inside Chinese text) is
+    tried at every position of a report; its matches can only start where `first` matches, which a
+    character-class scan finds fast. Exact: a plain scan tries the positions in order and what it
+    finds at one is `pattern.match` there (lookbehinds see the text before the position as usual);
+    positions `first` rejects hold no match. Patterns must not match the empty string.
+    """
+
+    __slots__ = ("pattern", "first")
+
+    def __init__(self, pattern: re.Pattern[str], first: str) -> None:
+        self.pattern, self.first = pattern, re.compile(first)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        find, match = self.first.search, self.pattern.match
+        pos = 0
+        while (c := find(text, pos)) is not None:
+            m = match(text, c.start())
+            if m is None:
+                pos = c.start() + 1
+            else:
+                yield m
+                pos = m.end()
 
 
 @dataclass(slots=True)
@@ -67,19 +94,37 @@ class MappedText:
         s, e = self.raw_span(i, j)
         return self.raw[s:e]
 
-    def sub(self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> MappedText:
-        """Regex substitution that keeps the map: a replacement maps onto the span it replaced."""
+    def sub(self, pattern: re.Pattern[str] | FirstChar, repl: str | Callable[[re.Match[str]], str]) -> MappedText:
+        """Regex substitution that keeps the map: a replacement maps onto the span it replaced.
+
+        When every replacement is as long as what it replaces (t2s-like 1:1 rewrites, NFKC of most
+        characters) the map is unchanged and is shared, not rebuilt.
+        """
         text, starts, ends = self.text, self.starts, self.ends
-        out: list[str] = []
-        new_s: list[int] = []
-        new_e: list[int] = []
-        pos = 0
+        done: list[tuple[int, int, str]] = []
+        same = True
         for m in pattern.finditer(text):
             a, b = m.span()
+            r = repl if isinstance(repl, str) else repl(m)
+            done.append((a, b, r))
+            same = same and len(r) == b - a
+        if not done:
+            return self
+        out: list[str] = []
+        pos = 0
+        if same:
+            for a, b, r in done:
+                out.append(text[pos:a])
+                out.append(r)
+                pos = b
+            out.append(text[pos:])
+            return MappedText(self.raw, "".join(out), starts, ends)
+        new_s: list[int] = []
+        new_e: list[int] = []
+        for a, b, r in done:
             out.append(text[pos:a])
             new_s.extend(starts[pos:a])
             new_e.extend(ends[pos:a])
-            r = repl if isinstance(repl, str) else repl(m)
             if r:
                 out.append(r)
                 if len(r) == b - a:
@@ -91,8 +136,6 @@ class MappedText:
                     new_s.extend([lo] * len(r))
                     new_e.extend([hi] * len(r))
             pos = b
-        if pos == 0 and not out:
-            return self
         out.append(text[pos:])
         new_s.extend(starts[pos:])
         new_e.extend(ends[pos:])
@@ -139,22 +182,38 @@ def _nfc(m: re.Match[str]) -> str:
     return unicodedata.normalize("NFC", m.group(0))
 
 
+_CRLF_RE = re.compile(r"\r\n?")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+_COMBINING_CHAR_RE = re.compile(r"[\u0300-\u036f]")
+_INVISIBLE_RE = re.compile(r"[\u200b-\u200f\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+_ZHUO_RE = re.compile("著力|无著落")
+_STRAY_QUESTION_RE = re.compile(r"\?{2,}|\?(?=[(（一二三四五六七八九十])")
+# The lookbehind-led patterns, scanned from the only characters their matches can start with.
+_PINYIN_SCAN = FirstChar(PINYIN_RE, r"[(（]")
+_SOFT_WRAP_SCAN = FirstChar(_SOFT_WRAP_RE, r"[ \t\n]")
+_INNER_SPACE_SCAN = FirstChar(_INNER_SPACE_RE, r"[ \t\u00a0\u3000]")
+
+
 def normalize(raw: str) -> MappedText:
     """Raw report text → clean simplified text with an offset map (see module docstring)."""
     m = MappedText.identity(raw)
-    m = m.sub(re.compile(r"\r\n?"), "\n")
-    m = m.sub(re.compile(r"[\ud800-\udfff]"), "\ufffd")  # lone surrogates (decoded with errors=) break OpenCC
-    m = m.sub(_COMBINING_RE, _nfc)
-    m = m.sub(PINYIN_RE, "")
+    if "\r" in raw:
+        m = m.sub(_CRLF_RE, "\n")
+    m = m.sub(_SURROGATE_RE, "\ufffd")  # lone surrogates (decoded with errors=) break OpenCC
+    if _COMBINING_CHAR_RE.search(m.text):  # every match holds one
+        m = m.sub(_COMBINING_RE, _nfc)
+    m = m.sub(_PINYIN_SCAN, "")
     m = m.sub(_NEEDS_NFKC_RE, _nfkc_char)
-    m = m.sub(re.compile(r"[\u200b-\u200f\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"), "")
-    if re.search(r"[\u4e00-\u9fff]", m.text):
+    m = m.sub(_INVISIBLE_RE, "")
+    if _HAN_RE.search(m.text):
         m = m.convert(_t2s())
-        m = m.sub(re.compile("著力|无著落"), lambda x: x.group(0).replace("著", "着"))
+        m = m.sub(_ZHUO_RE, lambda x: x.group(0).replace("著", "着"))
     if looks_wrapped(m.text):
-        m = m.sub(_SOFT_WRAP_RE, _soft_wrap_joiner(m.text))
-    m = m.sub(_INNER_SPACE_RE, "")
-    m = m.sub(re.compile(r"\?{2,}|\?(?=[(（一二三四五六七八九十])"), "")  # stray ?? bullets of bad encodings
+        m = m.sub(_SOFT_WRAP_SCAN, _soft_wrap_joiner(m.text))
+    m = m.sub(_INNER_SPACE_SCAN, "")
+    if "?" in m.text:
+        m = m.sub(_STRAY_QUESTION_RE, "")  # stray ?? bullets of bad encodings
     return m
 
 
@@ -173,6 +232,9 @@ def _soft_wrap_joiner(text: str) -> Callable[[re.Match[str]], str]:
     return join
 
 
+_OPEN_END_RE = re.compile(rf"[{CJK},、]")
+
+
 def looks_wrapped(text: str) -> bool:
     """True for hard-wrapped text (PDF copy): most long lines end mid-sentence on a CJK character.
 
@@ -181,7 +243,7 @@ def looks_wrapped(text: str) -> bool:
     lines = [ln.strip() for ln in text.split("\n") if len(ln.strip()) >= 15]
     if len(lines) < 5:
         return False
-    open_ended = sum(1 for ln in lines if re.match(rf"[{CJK},、]", ln[-1]))
+    open_ended = sum(1 for ln in lines if _OPEN_END_RE.match(ln[-1]))
     return open_ended / len(lines) > 0.4
 
 

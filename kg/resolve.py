@@ -47,6 +47,8 @@ def _link_projects(doc: Document, ex: Extraction) -> None:
     for s in doc.sentences:
         paragraphs.setdefault(s.paragraph, []).append(s.text)
     joined: dict[int, str] = {}
+    named_in: dict[str, list[str]] = {}  # span text → programs it names (projects share paragraphs)
+    firms = [(c, [n for n in (c.name, _brand(c.name), *c.aliases) if n and len(n) >= 2]) for c in ex.companies]
     for pr in ex.projects:
         if pr.prov is None:
             continue
@@ -58,12 +60,12 @@ def _link_projects(doc: Document, ex: Extraction) -> None:
             span_text = joined.get(sent.paragraph) or joined.setdefault(sent.paragraph, "".join(para))
         else:
             span_text = sent.text
-        for prog in ex.programs:
-            if prog.name in span_text or prog.surface in span_text:
-                pr.programs.append(prog.name)
-        for c in ex.companies:
-            names = [c.name, _brand(c.name), *c.aliases]
-            if any(n and len(n) >= 2 and n in pr.name for n in names) or c.name in sent.text and c.name in pr.name:
+        progs = named_in.get(span_text)
+        if progs is None:
+            progs = named_in[span_text] = [p.name for p in ex.programs if p.name in span_text or p.surface in span_text]
+        pr.programs.extend(progs)
+        for c, names in firms:
+            if any(n in pr.name for n in names) or c.name in sent.text and c.name in pr.name:
                 pr.companies.append(c.name)
 
 

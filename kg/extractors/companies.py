@@ -13,7 +13,7 @@ import re
 from kg.document import Document
 from kg.extractors import component
 from kg.extractors.lexicon import cut_left, is_brand, is_common_word
-from kg.extractors.scan import near
+from kg.extractors.scan import near, trie
 from kg.gazetteer import place_prefixes
 from kg.model import Company, Extraction
 
@@ -41,6 +41,15 @@ HONOUR_RE = re.compile(r"(?:^|(?<=[,,。;;、]))([\u4e00-\u9fff]{2,10}?)(?:获�
 INDUSTRY_SCAN = near(INDUSTRY_RE, "(科技|")
 LIST_SCAN = near(LIST_RE, "等(?:(?!项目)")
 HONOUR_SCAN = near(HONOUR_RE, "(?:获评|")
+# Compiled once (a pattern passed as a string is looked up in re's cache on every call).
+_NOT_BRAND_HEAD_RE = re.compile(r"[大各全抓有该这本此年月日个]")
+_NOT_BRAND_CHAR_RE = re.compile(r"[的与等上级型及至个]")
+_ENUMERATION_RE = re.compile(r"^[一二三四五六七八九十]是")
+_DIGIT_RE = re.compile(r"\d")
+_TRANSPORT_RE = re.compile(r"机场|站|港|高铁|铁路|新区|开发区")
+_VERB_PROJECT_RE = re.compile(r"(?<=推进|加快|实施|启动|开工|签约|引进|落地)([\u4e00-\u9fff]{2,3})项目")
+_NOT_A_FIRM_ITEM_RE = re.compile(r"期$|征地|租用|生产|及")
+_INFRASTRUCTURE_RE = re.compile(r"站$|网络?$|高铁|机场|铁路|至|段$|港$|片区")
 COMPANY_CUE_AFTER_RE = re.compile(r"[、,,。;]|等|和|与|及|项目|公司|集团|获|入选|入围|投产|落户|签约|积极|成功|优化|实现|完成|建成|"
                                   r"年产|新增|扩|在|的|“|被|荣获|成为|交付|研发|生产|投资")
 COMPANY_CUE_BEFORE_RE = re.compile(r"(?:^|[、,,。;:])$|(?:培育|引进|支持|服务|帮助|促成|推动|对接|走访|企业|龙头|与|和|及|等)$")
@@ -55,14 +64,14 @@ def _leading_brand(item: str) -> str | None:
         if len(tok) != 1:
             break
         head += tok
-    if 2 <= len(head) <= 4 and _rare_brand(head[:3]) and not re.search(r"[大各全抓有该这本此年月日个]", head):
+    if 2 <= len(head) <= 4 and _rare_brand(head[:3]) and not _NOT_BRAND_HEAD_RE.search(head):
         return head
     return None
 
 
 def _rare_brand(brand: str) -> bool:
     """A brand is a rare or out-of-vocabulary word (宁兴, 泽壹), never common vocabulary (环保, 冷链)."""
-    if brand.endswith("化") or re.search(r"[的与等上级型及至个]", brand) or is_common_word(brand, 60):
+    if brand.endswith("化") or _NOT_BRAND_CHAR_RE.search(brand) or is_common_word(brand, 60):
         return False
     if brand in place_prefixes():
         return False
@@ -73,8 +82,8 @@ _PLACE_BRAND: list[re.Pattern[str]] = []
 
 
 def PLACE_BRAND_RE() -> re.Pattern[str]:  # noqa: N802 - compiled lazily from the gazetteer
-    if not _PLACE_BRAND:
-        places = "|".join(sorted(place_prefixes(), key=len, reverse=True))
+    if not _PLACE_BRAND:  # the places as a prefix tree: same matches as their longest-first alternation
+        places = trie(place_prefixes())
         _PLACE_BRAND.append(re.compile(
             rf"(?:(?<![\u4e00-\u9fff])|(?<=[元的与和及]))({places})([\u4e00-\u9fff]{{2,3}})(?=“|获评|入选|入围|等|、)"))
     return _PLACE_BRAND[0]
@@ -92,11 +101,11 @@ def _valid(name: str) -> bool:
     if len(name) < 2 or len(name) > 30 or EXCLUDE_RE.search(name):
         return False
     core = SUFFIX_RE.sub("", name)
-    if not core or GENERIC_RE.match(core) or len(core) < 2 or re.match(r"^[一二三四五六七八九十]是", name):
+    if not core or GENERIC_RE.match(core) or len(core) < 2 or _ENUMERATION_RE.match(name):
         return False
     if core != name and is_common_word(core, 200):
         return False  # 能源集团, 资产公司: a sector, not a named enterprise
-    return not re.search(r"\d", core[:1])
+    return not _DIGIT_RE.search(core[:1])
 
 
 @component("companies", "1.0", produces=("companies",))
@@ -140,7 +149,7 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
     for m in PLACE_BRAND_RE().finditer(text, lo, hi):
         brand = m.group(2)
         if is_brand(brand) and not is_common_word(brand) and not PROJECT_WORDS_RE.search(brand) \
-                and not re.search(r"机场|站|港|高铁|铁路|新区|开发区", brand):
+                and not _TRANSPORT_RE.search(brand):
             add(m.group(1) + brand, m.start())
 
     # 盛康福源获评江苏省民营科技企业: whoever is recognised as an enterprise is one
@@ -149,7 +158,7 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
         if 2 <= len(name) <= 8 and not is_common_word(name, 60) and (_leading_brand(name) or INDUSTRY_RE.fullmatch(name)) \
                 and not PROJECT_WORDS_RE.search(name):
             add(name, m.end(1) - len(name))
-    for m in re.finditer(r"(?<=推进|加快|实施|启动|开工|签约|引进|落地)([\u4e00-\u9fff]{2,3})项目", text[lo:hi]):
+    for m in _VERB_PROJECT_RE.finditer(text[lo:hi]):
         brand = m.group(1)
         if _leading_brand(brand) == brand:
             add(brand, lo + m.start(1))  # 推进御镐项目: a rare name heading a project is its enterprise
@@ -175,11 +184,11 @@ def extract_companies(doc: Document, ex: Extraction, stamp: str) -> None:
                     add(brand, pos)
                 pos += len(item)
                 continue
-            if re.search(r"期$|征地|租用|生产|及", item):
+            if _NOT_A_FIRM_ITEM_RE.search(item):
                 pos += len(item)
                 continue
             if (item and not is_common_word(item) and not PROJECT_WORDS_RE.search(item)
-                    and item not in place_prefixes() and not re.search(r"站$|网络?$|高铁|机场|铁路|至|段$|港$|片区", item)):
+                    and item not in place_prefixes() and not _INFRASTRUCTURE_RE.search(item)):
                 add(item, pos)
             pos += len(item)
     town = doc.meta.town or ""

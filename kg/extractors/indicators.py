@@ -10,6 +10,7 @@ The name is the head phrase minus fillers (全年/完成/实现/累计). Period 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kg.document import Document, Sentence
 from kg.extractors import component
@@ -50,6 +51,20 @@ _SKIP_NAME_RE = re.compile(r"项目|工程|总投资|计划投资|融资|补助|
 _CLAUSE_SPLIT_RE = re.compile(r"[,,;;:。!?]")
 
 
+_CLAUSE_SPLIT_CHARS = "".join(sorted(set(_CLAUSE_SPLIT_RE.pattern[1:-1])))  # the class's characters, once each
+# Compiled once (a pattern passed as a string is looked up in re's cache on every call).
+_INCREMENT_RE = re.compile(r"(?:增加(?!值)|新增|增收|带动|拉动)[\u4e00-\u9fff]{0,12}$")
+_TARGET_WORD_RE = re.compile(r"力争|确保|预期目标|目标为")
+_DONE_WORD_RE = re.compile(r"完成|实现|预计")
+_QUALIFIER_FILLER_RE = re.compile(r"^其中|完成|实现|为|达$")
+_HAN_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
+_RATE_NAME_RE = re.compile(r"率|占比|比重|涨幅|价格|增长|增速")
+_LEAD_TO_NON_HAN_RE = re.compile(r"^.*?(?=[^\u4e00-\u9fff]|$)")
+_PER_VILLAGE_RE = re.compile(r"\d+个(?:村|社区)")
+_DIGIT_RE = re.compile(r"\d")
+_NAME_SEP_RE = re.compile(r"[、和及]")
+_NUM_RE = re.compile(NUM)
+_concept = lru_cache(maxsize=8192)(indicator_concept)  # a pure function of the name, asked again and again
 _GROWTH_WORD_RE = re.compile(r"增长|增速|增幅|涨幅|下降|压减|降低")
 _FIVE_YEAR_RE = re.compile(r"“?十[一二三四五六七八九]五”?(?:时期|期间)|五年来|过去五年")
 
@@ -77,10 +92,8 @@ def _period(sentence: str, upto: int, year: int | None) -> str | None:
 
 
 def _clause_start(s: str, i: int) -> int:
-    k = i
-    while k > 0 and not _CLAUSE_SPLIT_RE.match(s[k - 1]):
-        k -= 1
-    return k
+    """Start of the clause holding s[i]: just after the last of `_CLAUSE_SPLIT_CHARS` before i, or 0."""
+    return max([s.rfind(c, 0, i) for c in _CLAUSE_SPLIT_CHARS]) + 1
 
 
 def _name_before(s: str, end: int) -> tuple[str | None, str | None, int]:
@@ -95,7 +108,7 @@ def _name_before(s: str, end: int) -> tuple[str | None, str | None, int]:
     if not _HEAD_END_RE.search(phrase):
         return None, modifier, start
     phrase = phrase.rsplit("的", 1)[-1]
-    if re.search(r"(?:增加(?!值)|新增|增收|带动|拉动)[\u4e00-\u9fff]{0,12}$", phrase):
+    if _INCREMENT_RE.search(phrase):
         return None, modifier, start  # 增加村集体收入20万元: an increment, not the level
     m = _NAME_CHARS_RE.search(phrase)
     if not m:
@@ -109,7 +122,7 @@ def _name_before(s: str, end: int) -> tuple[str | None, str | None, int]:
     name = name[-24:]
     if len(name) < 2 or _SKIP_NAME_RE.search(name):
         return None, modifier, start
-    if len(name) < 4 and indicator_concept(name) is None:
+    if len(name) < 4 and _concept(name) is None:
         return None, modifier, start  # a bare head word (投资, 资金) is a single project's figure
     return name, modifier, start + m.start()
 
@@ -119,7 +132,7 @@ def _kind(doc: Document, pos: int, clause: str) -> tuple[str, int | None]:
     year = sec.year if sec else doc.meta.report_year
     if sec and sec.kind == "plan":
         return "target", year
-    if re.search(r"力争|确保|预期目标|目标为", clause) and not re.search(r"完成|实现|预计", clause):
+    if _TARGET_WORD_RE.search(clause) and not _DONE_WORD_RE.search(clause):
         return "target", year
     return "actual", year
 
@@ -128,6 +141,8 @@ def _kind(doc: Document, pos: int, clause: str) -> tuple[str, int | None]:
 def extract_indicators(doc: Document, ex: Extraction, stamp: str) -> None:
     seen: set[tuple] = set()
     for sent in doc.sentences:
+        if _DIGIT_RE.search(sent.text) is None:
+            continue  # amounts and growth rates both need a number: nothing to find, nothing to change
         used: list[tuple[int, int]] = []
         _amounts(doc, ex, sent, stamp, seen, used)
         _growth_only(doc, ex, sent, stamp, seen, used)
@@ -154,15 +169,15 @@ def _amounts(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen: se
         name, modifier, nstart = _name_before(s, m.start())
         if name is None:
             clause = s[_clause_start(s, m.start()): m.start()]
-            qual = re.sub(r"^其中|完成|实现|为|达$", "", clause)
+            qual = _QUALIFIER_FILLER_RE.sub("", clause)
             if (last_name and unit != "%" and "其中" in clause and 2 <= len(qual) <= 6
-                    and re.fullmatch(r"[\u4e00-\u9fff]+", qual) and "增" not in qual):
+                    and _HAN_RUN_RE.fullmatch(qual) and "增" not in qual):
                 name, nstart = qual + last_name, _clause_start(s, m.start())
             else:
                 continue
-        if unit in ("%",) and not re.search(r"率|占比|比重|涨幅|价格|增长|增速", name):
+        if unit in ("%",) and not _RATE_NAME_RE.search(name):
             continue
-        last_name = re.sub(r"^.*?(?=[^\u4e00-\u9fff]|$)", "", name) or name
+        last_name = _LEAD_TO_NON_HAN_RE.sub("", name) or name
         after = s[m.end(): m.end() + 40]
         g = _GROWTH_AFTER_RE.match(after)
         growth = None
@@ -172,7 +187,7 @@ def _amounts(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen: se
             end = m.end() + g.end()
             used.append((m.end(), end))
         mod = modifier or m.group("suffix") or ("余" if m.group("approx") else None)
-        if mod in ("超", "以上") and re.search(r"\d+个(?:村|社区)", s[_clause_start(s, m.start()): m.start()]):
+        if mod in ("超", "以上") and _PER_VILLAGE_RE.search(s[_clause_start(s, m.start()): m.start()]):
             continue  # 5个村经营性收入超50万元: a per-village threshold, not a town statistic
         if mod == "以下":
             mod = "以内"
@@ -181,7 +196,7 @@ def _amounts(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen: se
         value = as_number(m.group("v"))
         normalized, base = parse_amount(m.group("v"), unit)
         high = float(m.group("v2")) if m.group("v2") else None
-        ind = Indicator(name=name, concept=indicator_concept(name), value=value, unit=unit,
+        ind = Indicator(name=name, concept=_concept(name), value=value, unit=unit,
                         period=_period(s, nstart, year), growth_pct=growth, kind=kind, modifier=mod,
                         value_high=high, normalized=normalized, normalized_unit=base)
         _add(doc, ex, sent, stamp, seen, ind, nstart, end)
@@ -200,14 +215,14 @@ def _growth_only(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen
         names_text = s[max(cs, m.start("names")): m.end("names")]
         offset = max(cs, m.start("names"))
         # The phrase must not hold an amount (then the growth belongs to that amount).
-        if re.search(r"\d", names_text):
+        if _DIGIT_RE.search(names_text):
             continue
-        parts = [p for p in re.split(r"[、和及]", names_text) if p]
+        parts = [p for p in _NAME_SEP_RE.split(names_text) if p]
         if len(parts) > 1 and "等" in parts[-1]:
             last, shared = parts[-1].split("等", 1)
             if _HEAD_END_RE.search(shared):
                 parts = [p + shared for p in parts[:-1]] + [last + shared]
-        values = re.findall(NUM, m.group("g"))
+        values = _NUM_RE.findall(m.group("g"))
         names: list[tuple[str, int]] = []
         pos = offset
         for p in parts:
@@ -233,6 +248,6 @@ def _growth_only(doc: Document, ex: Extraction, sent: Sentence, stamp: str, seen
             if five_year and year and period == str(year):
                 # 年均增长 states a five-year plan rate: the plan just ended (review) or the next one
                 period = f"{year - 4}..{year}" if kind == "actual" else f"{year}..{year + 4}"
-            ind = Indicator(name=nm, concept=indicator_concept(nm), value=None, unit=None,
+            ind = Indicator(name=nm, concept=_concept(nm), value=None, unit=None,
                             period=period, growth_pct=g, kind=kind, modifier=mod)
             _add(doc, ex, sent, stamp, seen, ind, npos, m.end())

@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import rjieba
+
+from kg.extractors.scan import trie
+
 
 def _alternation(words: str) -> str:
     """Longest first, no empty alternative (an empty one would match everywhere)."""
@@ -30,14 +34,16 @@ PROJECT_BOUNDARY_WORDS = (
     "一是|二是|三是|四是|五是|六是|七是|八是|九是|十是|已|正在|即将|投资|总投资|计划投资|申报|储备|对接|洽谈|包装|策划|"
     "做优|做强|做大|聚焦|围绕|依托|通过|利用|了|获批|获得|入选|列入|纳入|成为|作为|加紧|加大|组织|配合|协助|服务|保障"
 )
+# The word lists as prefix trees (kg.extractors.scan.trie): the same matches as `_alternation`, faster.
 _PROJECT_BOUNDARY_RE = re.compile(
-    rf"(?:[^\u4e00-\u9fffA-Za-z0-9()（）+\-·]|{_alternation(PROJECT_BOUNDARY_WORDS)})")
+    rf"(?:[^\u4e00-\u9fffA-Za-z0-9()（）+\-·]|{trie(_alternation(PROJECT_BOUNDARY_WORDS).split('|'))})")
 
 
 
-_BOUNDARY_RE = re.compile(rf"(?:[^\u4e00-\u9fffA-Za-z0-9()（）+\-]|\d+[家个]|{_alternation(BOUNDARY_WORDS)})")
+_BOUNDARY_RE = re.compile(rf"(?:[^\u4e00-\u9fffA-Za-z0-9()（）+\-]|\d+[家个]|{trie(_alternation(BOUNDARY_WORDS).split('|'))})")
 
 
+@lru_cache(maxsize=1 << 16)
 def cut_left(phrase: str, project: bool = False, min_len: int = 2) -> str:
     """Drop everything up to the last boundary word or punctuation in `phrase`.
 
@@ -90,6 +96,7 @@ LEAD_VERBS_RE = re.compile(r"^(?:深化|推进|实施|加快|建好|建设|打�
                            r"用好|办好|管好|建成|新建|争创|创建|落实|打赢|打好|编制好|编制|完成|新一轮)+(?=[\u4e00-\u9fff]{3})")
 
 
+@lru_cache(maxsize=1 << 16)
 def strip_function_words(name: str, numerals: bool = False) -> str:
     """Drop leading verbs, adverbs, numerals and function words by jieba's dictionary tags.
 
@@ -97,8 +104,6 @@ def strip_function_words(name: str, numerals: bool = False) -> str:
     generalizes where a list of boundary words cannot. `numerals=True` keeps a leading numeral,
     which is part of program names (百万英才汇南粤, 三服务).
     """
-    import rjieba
-
     name = LEAD_VERBS_RE.sub("", name) or name
     tokens = rjieba.cut(name, hmm=False)
     tags = word_tags()
@@ -116,9 +121,11 @@ def strip_function_words(name: str, numerals: bool = False) -> str:
     return "".join(tokens[k:])
 
 
+_SPECIFIC_MARK_RE = re.compile(r"[0-9A-Za-z]|[一二三四五六七八九十]期")
 _PROPER_TAGS = ("ns", "nr", "nz", "nt", "nrt", "nrfg", "g")
 
 
+@lru_cache(maxsize=1 << 16)
 def is_specific(name: str, rare_threshold: int = 60) -> bool:
     """Does a name contain a proper part (place, brand, road name) rather than only common words?
 
@@ -126,9 +133,7 @@ def is_specific(name: str, rare_threshold: int = 60) -> bool:
     农村污水处理设施工程). Out-of-vocabulary names fall apart into single characters when
     segmented without HMM, and place/person/brand words carry proper-noun tags.
     """
-    import rjieba
-
-    if re.search(r"[0-9A-Za-z]|[一二三四五六七八九十]期", name):
+    if _SPECIFIC_MARK_RE.search(name):
         return True
     tags, freq = word_tags(), common_words()
     for tok in rjieba.cut(name, hmm=False):

@@ -12,13 +12,14 @@ Quoted national formulas (两个维护) go to political_formulas. A 名词解释
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import rjieba
 
 from kg.document import Document
 from kg.extractors import component
 from kg.extractors.lexicon import cut_left, is_common_word, strip_function_words, word_tags
-from kg.extractors.scan import near
+from kg.extractors.scan import near, trie
 from kg.model import Extraction, Formula, Program
 from kg.vocab import formulas, known_programs
 
@@ -56,6 +57,31 @@ PLAN_NAME_SCAN = near(PLAN_NAME_RE, "(?:三年行动计划")
 UNQUOTED_SCAN = near(UNQUOTED_RE, "(?:三年行动计划")
 GLOSSARY_RE = re.compile(r"(?:^|\n)\s*\d+[.、]\s*“([^”]{2,20})”[::]([^\n]{4,300})")
 
+# Compiled once (a pattern passed as a string is looked up in re's cache on every call).
+_PLAN_OR_PLUS_RE = re.compile(r"十[一二三四五六七八九]五|.*\+")
+_ETC_PROGRAM_RE = re.compile(r"^等(?:工作)?(?:机制|活动|行动|模式|工程)")
+_QUOTED_RUN_RE = re.compile(r"^[”\"]?(?:[“\"][^”\"]{1,12}[”\"])*")
+_PRODUCT_AFTER_RE = re.compile(r"^等?(?:本地|地方|特色|优质)?(?:农产品|产品|品牌|特产|商品|商标|牌)|^相结合|^并重|^两手抓")
+_CAPACITY_RE = re.compile(r"^(?:年产|\d+(?:\.\d+)?(?:万|亿|台|吨|千瓦|平方))")
+_DESCRIPTION_END_RE = re.compile(r"(?:访|式|型|者|家庭|之乡|卫生镇|强镇|示范村|先进|标兵|学校|中学|小学|医院|幼儿园)$")
+_SLOGAN_RE = re.compile(r"应.尽.|都是|为王")
+_NEXT_QUOTE_RE = re.compile(r"^[”\"]?[“\"]")
+_PREV_QUOTE_RE = re.compile(r"[”\"]$")
+_BRANDED_CAMPAIGN_RE = re.compile(r"^(?:平安|法治|美丽|数字|智慧|健康|幸福|文明|清廉|生态|活力|品质)[\u4e00-\u9fff]{2,3}$")
+_LIST_SEP_RE = re.compile(r"[、,]")
+_MAXIM_RE = re.compile(r"为王|都是|就是|才是")
+_UPGRADE_RE = re.compile(r"[\u4e00-\u9fff][升转][\u4e00-\u9fff]")
+_NEGATION_RE = re.compile(r"[要不没无]")
+_HONOUR_TITLE_RE = re.compile(r"^(?:全国|全省|省级|国家级|市级)?[\u4e00-\u9fff]{0,6}(?:强镇|示范镇|名镇|先进|优秀|标兵|单位|之乡|称号)$")
+_AGAINST_RE = re.compile(r"(?:不搞|反对|杜绝|防止|严禁|不做|整治)$")
+_FIVE_YEAR_PLAN_RE = re.compile(r"十[一二三四五六七八九]五")
+_UNQUOTED_SUFFIX_RE = re.compile(r"(?:三年行动计划|行动计划|三年行动|专项行动|行动|计划|大比武|综合改革试点|综合改革|改革试点|试点|改革|战略|"
+                                 r"战役|保卫战|攻坚战|工程)$")
+_NOT_A_HEAD_RE = re.compile(r"\d|[年月日]$|的|深化|推进|实施|保持|解放|方式|思想|全面")
+_DIVISION_SUFFIX_RE = re.compile(r"(?:街道|自治区|自治州|镇|乡|省|市|县|区)$")
+# Town-branded campaigns (平安新杭): every brand word has two characters (see `_branded`).
+CAMPAIGN_BRANDS = ("平安", "法治", "美丽", "数字", "幸福", "健康", "清廉", "文明", "书香", "智慧", "诚信")
+
 
 QUOTE_THRESHOLD = 1
 WEAK_AFTER = ("工作", "建设", "联系", "决策", "综合试点", "普法", "作用", "工程", "深入推进", "扎实推进", "全面推进", "有序推进",
@@ -64,52 +90,51 @@ WEAK_AFTER = ("工作", "建设", "联系", "决策", "综合试点", "普法", 
 
 def _score(text: str, inner: str, a: int, b: int) -> int:
     """Evidence that the quoted string text[a:b] (content `inner`) names a program."""
-    if NOT_PROGRAM_RE.search(inner) or len(inner) > 20 or re.fullmatch(r"十[一二三四五六七八九]五|.*\+", inner):
+    if NOT_PROGRAM_RE.search(inner) or len(inner) > 20 or _PLAN_OR_PLUS_RE.fullmatch(inner):
         return -9
     after = text[b: b + 6]
     before = text[max(0, a - 6): a]
     score = 0
     if inner.endswith(IN_SUFFIX):
         score += 2
-    if after.startswith(AFTER_WORDS) or re.match(r"^等(?:工作)?(?:机制|活动|行动|模式|工程)", after):
+    if after.startswith(AFTER_WORDS) or _ETC_PROGRAM_RE.match(after):
         score += 2
     if NUMERAL_RE.match(inner) and len(inner) <= 9:
         score += 1
     if after.startswith(WEAK_AFTER):
         score += 1
-    tail = re.sub(r"^[”\"]?(?:[“\"][^”\"]{1,12}[”\"])*", "", text[b: b + 40])
-    if re.match(r"^等?(?:本地|地方|特色|优质)?(?:农产品|产品|品牌|特产|商品|商标|牌)|^相结合|^并重|^两手抓", tail) or re.match(
-            r"^(?:年产|\d+(?:\.\d+)?(?:万|亿|台|吨|千瓦|平方))", inner):
+    tail = _QUOTED_RUN_RE.sub("", text[b: b + 40])
+    if _PRODUCT_AFTER_RE.match(tail) or _CAPACITY_RE.match(inner):
         score -= 3  # product brands and capacities are not programs
     first = rjieba.cut(inner, hmm=False)[0]
     if len(first) > 1 and (word_tags().get(first) or "n")[0] == "v" and is_common_word(first, 300) and not inner.endswith(IN_SUFFIX):
         score -= 2  # 做大龙头企业: a quoted verb phrase is a task, not a named program
-    if re.search(r"(?:访|式|型|者|家庭|之乡|卫生镇|强镇|示范村|先进|标兵|学校|中学|小学|医院|幼儿园)$", inner) or re.search(r"应.尽.|都是|为王", inner):
+    if _DESCRIPTION_END_RE.search(inner) or _SLOGAN_RE.search(inner):
         score -= 3  # 进京访, 一窗式, 担当型: descriptions; 文明家庭: honour titles; 应管尽管: slogans
     if before.endswith(VERBS):
         score += 1
-    if re.match(r"^[”\"]?[“\"]", after) or re.search(r"[”\"]$", before):
+    if _NEXT_QUOTE_RE.match(after) or _PREV_QUOTE_RE.search(before):
         score += 1  # adjacent quoted names: a list of campaigns (“一把手招商”“乡贤招商”)
     if "+" in inner:
         score += 1
-    if re.match(r"^(?:平安|法治|美丽|数字|智慧|健康|幸福|文明|清廉|生态|活力|品质)[\u4e00-\u9fff]{2,3}$", inner):
+    if _BRANDED_CAMPAIGN_RE.match(inner):
         score += 1  # 平安新杭, 法治店口: a town-branded campaign
     if is_common_word(inner, 20) or len(inner) <= 2:
         score -= 2  # a dictionary word in quotes is descriptive (“家门口”, “一条龙”, “店小二”)
-    parts = re.split(r"[、,]", inner)
+    parts = _LIST_SEP_RE.split(inner)
     one_vision = len(parts) > 1 and all(2 <= len(p) <= 5 for p in parts) and (
         len({p[0] for p in parts}) == 1 or all(NUMERAL_RE.match(p) for p in parts))
     if ("、" in inner or "," in inner) and not one_vision:
         score -= 2  # 稳增长、保生产、促发展: a list of aims; 大排查、大整改、大提升 is one campaign
     elif one_vision:
         score += 1
-    if re.search(r"为王|都是|就是|才是", inner):
+    if _MAXIM_RE.search(inner):
         score -= 2
-    if re.fullmatch(r"[\u4e00-\u9fff][升转][\u4e00-\u9fff]", inner):
+    if _UPGRADE_RE.fullmatch(inner):
         score += 2  # 小升规, 个转企, 下升上, 产转法: enterprise-upgrading programs
-    if re.search(r"[要不没无]", inner) and not inner.endswith(IN_SUFFIX):
+    if _NEGATION_RE.search(inner) and not inner.endswith(IN_SUFFIX):
         score -= 2  # 疫情要防住… : a slogan
-    if re.match(r"^(?:全国|全省|省级|国家级|市级)?[\u4e00-\u9fff]{0,6}(?:强镇|示范镇|名镇|先进|优秀|标兵|单位|之乡|称号)$", inner):
+    if _HONOUR_TITLE_RE.match(inner):
         score -= 3  # honour title
     if after.startswith(("称号", "荣誉", "奖")):
         score -= 3
@@ -123,7 +148,7 @@ def _canonical(inner: str) -> str:
 
 def _split_list(inner: str) -> list[str]:
     """A quoted list splits when each element is a complete campaign (…年、…年)."""
-    parts = [p for p in re.split(r"[、,]", inner) if p]
+    parts = [p for p in _LIST_SEP_RE.split(inner) if p]
     if len(parts) > 1 and all(len(p) >= 4 and p.endswith(IN_SUFFIX) for p in parts):
         return parts
     return [inner]
@@ -178,14 +203,14 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
             return
         if names.overlaps(canon):
             return  # 三清 and 公共安全重大隐患三清专项行动 name one program: keep the first mention
-        if re.search(r"(?:不搞|反对|杜绝|防止|严禁|不做|整治)$", text[max(0, a - 4): a]):
+        if _AGAINST_RE.search(text[max(0, a - 4): a]):
             return
         sec = doc.section_at(a)
         sent = doc.sentence_at(a)
         stance = "planned" if sec and sec.kind == "plan" else "implemented"
         if stance == "implemented" and sent and STANCE_PLAN_RE.search(sent.text[: a - sent.start]) and sec is None:
             stance = "planned"
-        p = Program(canon, surface, stance, [written] if written != canon else [], None, doc.provenance(a, b, stamp))
+        p = Program(canon, surface, stance, [written] if written != canon else [], None, doc.provenance(a, b, stamp, sent))
         seen[canon] = p
         names.add(canon)
         ex.programs.append(p)
@@ -193,7 +218,7 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
     for m in QUOTE_RE.finditer(text, doc.body_start, doc.body_end):
         inner = m.group(1).strip()
         a, b = m.span()
-        if re.fullmatch(r"十[一二三四五六七八九]五", inner) and text.startswith("规划", b):
+        if _FIVE_YEAR_PLAN_RE.fullmatch(inner) and text.startswith("规划", b):
             add(inner + "规划", a, b + 2, inner + "规划")  # “十四五”规划
             continue
         if inner in form:
@@ -216,10 +241,9 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
             add(part, off + k, off + k + len(part), part)
 
     # well-known initiatives, quoted or not
-    kp = known_programs()
-    if kp:
-        alt = "|".join(sorted(map(re.escape, kp), key=len, reverse=True))
-        for m in re.finditer(alt, text[doc.body_start: doc.body_end]):
+    known = _known_programs_re()
+    if known is not None:
+        for m in known.finditer(text[doc.body_start: doc.body_end]):
             a = doc.body_start + m.start()
             add(m.group(0), a, a + len(m.group(0)), m.group(0))
 
@@ -243,15 +267,14 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
             continue  # 百余项国家级改革试点: a count of pilots, not one
         start = m.end() - len(name)
         core = name
-        suffix_len = len(re.search(r"(?:三年行动计划|行动计划|三年行动|专项行动|行动|计划|大比武|综合改革试点|综合改革|改革试点|试点|改革|战略|"
-                                   r"战役|保卫战|攻坚战|工程)$", name).group(0))
+        suffix_len = len(_UNQUOTED_SUFFIX_RE.search(name).group(0))
         head = core[:-suffix_len] if suffix_len < len(core) else ""
         generic_suffix = name.endswith(("改革", "战略", "试点", "工程", "行动"))
         if len(name) < 5 or len(head) < 2 or is_common_word(name, 1) or (generic_suffix and is_common_word(head, 3000)):
             continue
         if name.endswith("工程") and PHYSICAL_RE.search(name):
             continue  # a physical work is a project, not a program
-        if re.search(r"\d|[年月日]$|的|深化|推进|实施|保持|解放|方式|思想|全面", head) or name in seen:
+        if _NOT_A_HEAD_RE.search(head) or name in seen:
             continue
         last = rjieba.cut(head, hmm=False)[-1]
         if name.endswith(("改革", "战略")) and (word_tags().get(last) or "n")[0] in "vdap" and len(last) > 1:
@@ -261,12 +284,43 @@ def extract_programs(doc: Document, ex: Extraction, stamp: str) -> None:
     # 平安新杭, 法治店口: a campaign branded with the town's own name, quoted or not
     shorts = [_short_name(n) for n in (doc.meta.town, ex.region.name if ex.region else None) if n]
     for short in (s for s in shorts if len(s) >= 2):
-        for m in re.finditer(rf"(?:平安|法治|美丽|数字|幸福|健康|清廉|文明|书香|智慧|诚信){re.escape(short)}",
-                             text[doc.body_start: doc.body_end]):
-            a = doc.body_start + m.start()
-            add(m.group(0), a, a + len(m.group(0)), m.group(0))
+        for start, name in _branded(text[doc.body_start: doc.body_end], short):
+            a = doc.body_start + start
+            add(name, a, a + len(name), name)
 
     _glossary(doc, seen)
+
+
+_KNOWN_RE: dict[int, tuple[dict[str, str], re.Pattern[str] | None]] = {}
+
+
+def _known_programs_re() -> re.Pattern[str] | None:
+    """The well-known program names as one pattern, built once per dictionary, not once per report.
+
+    A prefix tree matches what their longest-first alternation matched (kg.extractors.scan.trie).
+    """
+    kp = known_programs()
+    hit = _KNOWN_RE.get(id(kp))
+    if hit is None or hit[0] is not kp:
+        hit = (kp, re.compile(trie(kp)) if kp else None)
+        _KNOWN_RE.clear()
+        _KNOWN_RE[id(kp)] = hit
+    return hit[1]
+
+
+def _branded(body: str, short: str) -> Iterator[tuple[int, str]]:
+    """(start, text) of each match of `(?:平安|法治|…){short}` in `body`, in order, without compiling a
+    pattern per town: every brand word has two characters, so a match is a brand word right before an
+    occurrence of `short`; leftmost first and not overlapping the previous match, as `re.finditer`."""
+    pos = 0  # where the previous match ended
+    i = body.find(short, 2)
+    while i >= 0:
+        if body[i - 2: i] in CAMPAIGN_BRANDS:
+            yield i - 2, body[i - 2: i + len(short)]
+            pos = i + len(short)
+            i = body.find(short, pos + 2)
+        else:
+            i = body.find(short, i + 1)
 
 
 _GENERIC_TAIL_RE = re.compile(r"[”\"」』]?(改革|活动|行动|工程|战略|机制|制度|专项行动)")
@@ -280,7 +334,7 @@ def _as_written(text: str, b: int, surface: str) -> str:
 
 def _short_name(name: str) -> str:
     """新杭镇 → 新杭, 河南省 → 河南, 内蒙古自治区 → 内蒙古: the form campaigns are branded with."""
-    return re.sub(r"(?:街道|自治区|自治州|镇|乡|省|市|县|区)$", "", name)
+    return _DIVISION_SUFFIX_RE.sub("", name)
 
 
 def _glossary(doc: Document, programs: dict[str, Program]) -> None:

@@ -8,7 +8,9 @@ in the same clause (总投资58亿元…); status from the clause's verbs, or �
 
 from __future__ import annotations
 
+import bisect
 import re
+from typing import Any
 
 from kg.document import Document
 from kg.extractors import component
@@ -73,6 +75,15 @@ ANCHOR_SCAN = near(ANCHOR_RE, "(?:项目|工程)")
 FACILITY_SCAN = near(FACILITY_RE, "(?:产业园")
 SHARED_SCAN = near(SHARED_RE, "((?:新建")
 LIST_SCAN = near(LIST_RE, "等[^")
+# Compiled once (a pattern passed as a string is looked up in re's cache on every call).
+_LEAD_YEAR_COUNT_RE = re.compile(r"^(?:年度|年(?!产)|\d+个|\d+项|“[^”]*$)")
+_CLAUSE_END_RE = re.compile(r"[;。]")
+_ROAD_TAIL_RE = re.compile(r"[路桥线园区]+$")
+_FACILITY_END_RE = re.compile(r"(?:路|大道|桥|线|园|馆|中心|基地|工程|项目|厂|站|港|厕所)$")
+_LEAD_WORK_VERBS_RE = re.compile(r"^(?:改造|新建|建设|提升|修复|改建|扩建|升级)+[和及]?")
+_TAIL_WORK_VERB_RE = re.compile(r"(?:改造|修复|白改黑|刷黑|新建|重建|提升|建设)$")
+_DIGIT_RE = re.compile(r"\d")
+_NUMERAL_LEAD_RE = re.compile(r"^[一二三四五六七八九十百千万两双]")
 VILLAGE_RE = re.compile(r"([\u4e00-\u9fff]{2,4}村)(?![民委级庄])")
 
 
@@ -91,16 +102,28 @@ def _investment(text: str, lo: int, a: int, b: int) -> tuple[float, str, float |
     return value, unit, parse_amount(str(value), unit)[0]
 
 
+_CLAUSE_MARKS = ",;。\n"
+_CLAUSE_MARK_RE = re.compile(f"[{_CLAUSE_MARKS}]")
+_MARKS: list[Any] = [None, []]  # the last text asked about, and where its clause marks are
+
+
 def _clause(text: str, a: int, b: int) -> str:
-    """The clause around text[a:b]: from the previous to the next , ; or 。 (a work is built in its own clause)."""
-    lo = max(text.rfind(c, 0, a) for c in ",,;;。\n") + 1
-    his = [k for k in (text.find(c, b) for c in ",,;;。\n") if k >= 0]
-    return text[lo: min(his) if his else len(text)]
+    """The clause around text[a:b]: from the previous to the next , ; or 。 (a work is built in its own clause).
+
+    The marks are found once per text and bisected: looking for each mark from each candidate ran
+    to the ends of the report for a mark it did not hold (quadratic).
+    """
+    if _MARKS[0] is not text:
+        _MARKS[:] = [text, [m.start() for m in _CLAUSE_MARK_RE.finditer(text)]]
+    marks = _MARKS[1]
+    i = bisect.bisect_left(marks, a)  # marks[i - 1] is the last one before a
+    j = bisect.bisect_left(marks, b)  # marks[j] is the first one at or after b
+    return text[marks[i - 1] + 1 if i else 0: marks[j] if j < len(marks) else len(text)]
 
 
 def _clean(name: str) -> str:
     name = strip_function_words(cut_left(name, project=True))
-    name = re.sub(r"^(?:年度|年(?!产)|\d+个|\d+项|“[^”]*$)", "", name)
+    name = _LEAD_YEAR_COUNT_RE.sub("", name)
     if name.count("“") != name.count("”"):
         name = name.replace("“", "").replace("”", "")
     return name
@@ -113,10 +136,30 @@ def _is_named(name: str, suffix_len: int) -> bool:
     return not GENERIC_RE.match(core)
 
 
+class _Blob:
+    """The kept names joined by NUL (absent from normalized text): `x in blob()` is "x is inside a kept
+    name", one substring search instead of a loop over every name kept so far (quadratic in long reports)."""
+
+    __slots__ = ("found", "text", "stale")
+
+    def __init__(self, found: dict[str, Project]) -> None:
+        self.found, self.text, self.stale = found, "\x00", False
+
+    def add(self, name: str) -> None:
+        if not self.stale:
+            self.text += name + "\x00"
+
+    def blob(self) -> str:
+        if self.stale:  # a name was dropped: rebuild from what is kept
+            self.text, self.stale = "\x00" + "".join(k + "\x00" for k in self.found), False
+        return self.text
+
+
 @component("projects", "1.0", produces=("projects",))
 def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
     text, lo, hi = doc.text, doc.body_start, doc.body_end
     found: dict[str, Project] = {}
+    names = _Blob(found)
 
     def add_virtual(name: str, a: int, length: int) -> None:
         add(name, a, length)
@@ -132,7 +175,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
             return
         b = a + (length if length is not None else len(name))
         amount = _investment(text, lo, a, b)
-        if name in found or any(name in other and name != other for other in found):
+        if name in found or (name in names.blob() if name else any(found)):  # it, or a name holding it, is kept
             known = found.get(name)
             if known is not None and known.investment_value is None and amount:
                 known.investment_value, known.investment_unit, known.investment_yuan = amount
@@ -140,10 +183,11 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         for other in list(found):  # a longer name for the same work replaces the shorter one
             if other in name:
                 del found[other]
+                names.stale = True
         sent = doc.sentence_at(a)
         clause_lo = max(sent.start if sent else lo, a - 30)
         cl = text[clause_lo: min(b + 30, sent.end if sent else hi)]
-        clause = re.split(r"[;。]", cl)[0] if cl else ""
+        clause = _CLAUSE_END_RE.split(cl)[0] if cl else ""
         value, unit, yuan = amount or (None, None, None)
         sec = doc.section_at(a)
         status = next((s for w, s in STATUS if w in clause), None)
@@ -151,7 +195,8 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
             status = "计划"
         village = VILLAGE_RE.search(cut_left(text[clause_lo:a]) or "")
         found[name] = Project(name, value, unit, yuan, status, village.group(1) if village else None,
-                              prov=doc.provenance(a, b, stamp))
+                              prov=doc.provenance(a, b, stamp, sent))
+        names.add(name)
 
     for m in ANCHOR_SCAN.finditer(text, lo, hi):
         raw = m.group(0)
@@ -164,7 +209,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         if not BUILD_RE.search(clause):
             continue
         name = _clean(m.group(0))
-        if _is_named(name, 0) and is_specific(name) and not GENERIC_RE.match(re.sub(r"[路桥线园区]+$", "", name) or "x"):
+        if _is_named(name, 0) and is_specific(name) and not GENERIC_RE.match(_ROAD_TAIL_RE.sub("", name) or "x"):
             add(name, m.end() - len(name))
     for m in ROAD_RE.finditer(text, lo, hi):
         name = strip_function_words(cut_left(m.group(1), project=True))
@@ -179,7 +224,7 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
         pos = m.start(1)
         for item in items:
             pos = text.find(item, pos)
-            facility = re.search(r"(?:路|大道|桥|线|园|馆|中心|基地|工程|项目|厂|站|港|厕所)$", item)
+            facility = _FACILITY_END_RE.search(item)
             if len(item) >= 2 and not GENERIC_RE.match(item) and not REJECT_RE.search(item) and (
                     facility or is_specific(item)):
                 if m.group(2) == "项目" and not item.endswith(("项目", "工程")):
@@ -196,14 +241,14 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
     for m in WORK_RE.finditer(text, lo, hi):
         # 推进王余公路白改黑、正中桥危桥改造和运北桥路宽桥窄改造: the verb governs the whole list
         # the verb is outside the group; a second work verb glued to it (新建改造和…) is not a name
-        first = re.sub(r"^(?:改造|新建|建设|提升|修复|改建|扩建|升级)+[和及]?", "", m.group(1))
+        first = _LEAD_WORK_VERBS_RE.sub("", m.group(1))
         spans = [(first, m.end(1))]
         pos = m.end(1)
         while (nxt := WORK_NEXT_RE.match(text, pos)) is not None:
             spans.append((nxt.group(1), nxt.end(1)))
             pos = nxt.end(1)
         for name, end in spans:
-            core = re.sub(r"(?:改造|修复|白改黑|刷黑|新建|重建|提升|建设)$", "", name)
+            core = _TAIL_WORK_VERB_RE.sub("", name)
             if (len(core) >= 3 and is_specific(core) and not GENERIC_RE.match(core) and not REJECT_RE.search(name)
                     and "“" not in name and "”" not in name):
                 add(name, end - len(name))
@@ -224,8 +269,8 @@ def extract_projects(doc: Document, ex: Extraction, stamp: str) -> None:
             pos += len(item)
     for m in QUOTED_RE.finditer(text, lo, hi):  # “年产10万台精密RV减速机”项目
         inner = m.group(1)
-        named = re.search(r"\d", inner) or (len(inner) >= 5 and is_specific(inner))
-        if named and not re.match(r"^[一二三四五六七八九十百千万两双]", inner) and inner not in known_programs():
+        named = _DIGIT_RE.search(inner) or (len(inner) >= 5 and is_specific(inner))
+        if named and not _NUMERAL_LEAD_RE.match(inner) and inner not in known_programs():
             add_virtual(inner + m.group(2), m.start(1), len(inner))
     for m in OBJECT_RE.finditer(text, lo, hi):  # 改造升级正余和王浩农贸市场, 建设红军小学展览馆
         name = m.group(1)

@@ -105,3 +105,49 @@ def near(pattern: re.Pattern[str], split: str, anchor: str | None = None) -> Nea
     except (ValueError, re.error):
         return Near(pattern, None)
     return Near(pattern, re.compile(tail, flags), before, hi + _assert_width(tree) + 2)
+
+
+def _cls(chars: list[str]) -> str:
+    return re.escape(chars[0]) if len(chars) == 1 else "[" + "".join(map(re.escape, chars)) + "]"
+
+
+def _dispatch(items: list[tuple[list[str], str]]) -> str:
+    """Alternatives that start with different characters, split in halves behind a character-class
+    lookahead each: a miss costs a few class tests instead of one test per alternative."""
+    if len(items) <= 6:
+        return "|".join(rx for _, rx in items)
+    half = len(items) // 2
+    return "|".join(f"(?={_cls(sorted(c for cs, _ in part for c in cs))})(?:{_dispatch(part)})"
+                    for part in (items[:half], items[half:]))
+
+
+def trie(words: list[str] | tuple[str, ...] | set[str] | frozenset[str]) -> str:
+    """A regex matching exactly what `w1|w2|…` (longest first) matches, as a prefix tree.
+
+    Why: the engine tries an alternation's words one by one at every position, so a list of a few
+    hundred words (boundary words, place names) costs hundreds of steps per character; the tree
+    costs a few. Exact: at any position only words that are prefixes of the text there can match,
+    and these are nested; the tree tries the longer continuation before accepting a shorter word,
+    so it tries them longest first, as the sorted alternation does, also when backtracking. The
+    branches of a node start with different characters, so at most one of them can match, and
+    their order (and the lookaheads that skip groups of them) changes nothing.
+    """
+    root: dict[str, dict] = {}
+    for w in words:  # an empty word makes the root a word end: it matches where no other word does
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        leaves = sorted(ch for ch, child in node.items() if ch and set(child) == {""})
+        items = [([ch], re.escape(ch) + emit(child)) for ch, child in sorted(node.items())
+                 if ch and set(child) != {""}]
+        if leaves:
+            items.append((leaves, _cls(leaves)))
+        body = _dispatch(items)
+        if "" in node:
+            return f"(?:{body}|)"  # the word ending here, after every longer one
+        return body if len(items) == 1 else f"(?:{body})"
+
+    return emit(root)
