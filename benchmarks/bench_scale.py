@@ -243,11 +243,12 @@ def named_queries(build: Path, repeat: int, slow: set[str]) -> list[tuple[str, f
         return "skipped: queries/ holds no named queries yet (issue 6)"
     from pyoxigraph import Store
 
+    from kg.cypher import query_pool
     from kg.sparql import query_store
     from kg.stores.ladybug_store import LadybugSink
 
     store = Store.read_only(str(build / "rdf"))
-    sink = LadybugSink(build / "graph.lbug", read_only=True)
+    sink = LadybugSink(build / "graph.lbug", read_only=True, buffer_pool_size=query_pool(build / "graph.lbug"))
     out = []
     try:
         for name in names:

@@ -33,7 +33,18 @@ from kg.errors import Code, TownKGError
 QUERY_SUFFIXES = (".cypher", ".cyp", ".cql")
 GRAPH = "graph.lbug"
 _INTERNAL = ("_ID", "_SRC", "_DST")
-QUERY_BUFFER_POOL = 256 * 1024 * 1024
+QUERY_BUFFER_POOL = 1 << 30  # at least; see query_pool
+
+
+def query_pool(path: Path) -> int:
+    """Buffer pool for querying a graph: joins over a 10,000-report graph (206 MB on disk) overflow 256 MiB
+    ("buffer pool is full"). The pool is reserved address space, filled only as a query needs it, so it is
+    sized generously: 4× the database on disk, at least QUERY_BUFFER_POOL, at most 8 GiB."""
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    size = sum(f.stat().st_size for f in files)
+    return min(max(QUERY_BUFFER_POOL, 4 * size), 8 << 30)
+
+
 # Clauses that change a database or write/fetch files (LOAD FROM and LOAD CSV only read, so LOAD is
 # refused only when an extension follows).
 WRITE_CLAUSES = ("CREATE", "MERGE", "SET", "DELETE", "REMOVE", "DROP", "ALTER", "COPY", "EXPORT", "IMPORT",
@@ -142,7 +153,7 @@ def _query_error(msg: str) -> TownKGError:
 
 
 def run(build_dir: Path, text: str, *, update: bool = False, params: dict[str, Any] | None = None,
-        buffer_pool_size: int = QUERY_BUFFER_POOL) -> CypherResult:
+        buffer_pool_size: int | None = None) -> CypherResult:
     """Run Cypher (several `;`-separated statements are fine; the last one's rows are returned)."""
     import ladybug
 
@@ -152,7 +163,8 @@ def run(build_dir: Path, text: str, *, update: bool = False, params: dict[str, A
     if not update:
         check_read_only(text)
     try:
-        db = ladybug.Database(str(path), read_only=not update, buffer_pool_size=buffer_pool_size)
+        pool = buffer_pool_size or query_pool(path)
+        db = ladybug.Database(str(path), read_only=not update, buffer_pool_size=pool)
     except RuntimeError as e:
         raise TownKGError(Code.STORE, f"cannot open the property graph: {_one_line(e)}", str(path)) from None
     conn = ladybug.Connection(db)

@@ -26,6 +26,13 @@ _SUFFIX_RE = re.compile(r"街道|镇|乡")
 _COUNTY_END = ("县", "旗", "市", "区")
 
 
+# jionlp's placeholder for a missing level: 市直辖行政区划 (a prefecture city governing towns directly, with
+# the city's own code) and 省直辖行政区划 (a county-level city under its province): not governments. Kept,
+# the first became a superior with its city's code (a PART_OF self-loop: Cypher and SPARQL superior chains
+# differed) and matched 市直 (市直机关) in text as county evidence.
+PLACEHOLDER = "行政区划"
+
+
 @dataclass(frozen=True, slots=True)
 class Division:
     name: str
@@ -67,6 +74,10 @@ def records() -> tuple[TownRecord, ...]:
     out: list[TownRecord] = []
     for line in gzip.decompress(data).decode("utf-8").splitlines()[1:]:
         t, cn, cc, cs, ci, cic, cis, pn, pc, ps = line.split("\t")
+        if cn.endswith(PLACEHOLDER):  # towns directly under a city without counties (中山市, 东莞市…)
+            cn = cc = cs = ""
+        if ci.endswith(PLACEHOLDER):  # county-level cities directly under a province (仙桃市, 五家渠市…)
+            ci = cic = cis = ""
         out.append(TownRecord(
             t,
             Division(cn, cc, cs, _level(cn, "县")),

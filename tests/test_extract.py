@@ -227,6 +227,9 @@ TOWN_SHAPES = [
      "乾务镇", ["斗门区", "珠海市", "广东省"]),
     ("jiedao-holds-zhen", "政府工作报告", "", "天回镇街道办事处", "金牛区",
      "天回镇街道", ["金牛区", "成都市", "四川省"]),
+    # a prefecture city without counties: the gazetteer's 市直辖行政区划 is no superior (nor 市直 evidence)
+    ("city-governs-town-directly", "广东省中山市神湾镇2022年政府工作报告", "", "镇人民政府", "市直机关和",
+     "神湾镇", ["中山市", "广东省"]),
 ]
 
 
@@ -243,6 +246,18 @@ def test_town_shapes(tmp_path: Path, title: str, session: str, self_: str, count
     # provenance quotes the report's own characters, traditional or abbreviated as written
     assert ex.town.prov is not None and ex.town.prov.quote == text[ex.town.prov.start: ex.town.prov.end]
     assert ex.town.prov.quote.endswith(("镇", "鎮", "乡", "街道"))
+
+
+def test_no_government_is_part_of_itself() -> None:
+    """Superior chains are acyclic for every gazetteer town (a self-loop made Cypher's *0..8 and SPARQL's
+    property paths answer superior_chain differently)."""
+    from kg.gazetteer import records
+
+    for rec in records():
+        chain = rec.chain()
+        assert all(d.name and not d.name.endswith("行政区划") for d in chain), rec
+        codes = [d.code for d in chain if d.code]
+        assert len(codes) == len(set(codes)), rec
 
 
 def test_towns_in_prefers_whole_names() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -183,3 +184,16 @@ def test_neo4j_csv_has_admin_import_headers(seed_build: Path, lb_counts: dict[st
     assert "neo4j-admin database import full" in script and "--nodes=nodes_Town.csv" in script
     res = kg_("export", "--format", "neo4j-csv", "--build", seed_build)
     assert res.exit_code == 1 and "--out DIR" in res.stderr
+
+
+def test_query_buffer_pool_grows_with_the_graph(tmp_path: Path) -> None:
+    """A 10,000-report graph (206 MB) overflowed a fixed 256 MiB query pool; the pool follows the file."""
+    from kg.cypher import QUERY_BUFFER_POOL, query_pool
+
+    db = tmp_path / "graph.lbug"
+    db.write_bytes(b"x")
+    assert query_pool(db) == QUERY_BUFFER_POOL
+    os.truncate(db, 600 << 20)  # sparse: size without the disk
+    assert query_pool(db) == 4 * (600 << 20)
+    os.truncate(db, 10 << 30)
+    assert query_pool(db) == 8 << 30
