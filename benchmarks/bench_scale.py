@@ -358,7 +358,8 @@ def main() -> None:
             for name, s in t.items():
                 runs[name].append(s)
             runs["jieba.lcut (HMM on)"].append(jieba_seconds(texts))
-            print(f"N={n} run {r + 1}/{repeat}: " + ", ".join(f"{a} {b:.1f}s" for a, b in t.items()), flush=True)
+            print(f"N={n} run {r + 1}/{repeat}: " + ", ".join(f"{a} {b:.1f}s" for a, b in t.items())
+                  + f", jieba.lcut {runs['jieba.lcut (HMM on)'][-1]:.1f}s; sizes {sizes}", flush=True)
         row: dict[str, Any] = {"mb": mb, "sizes": sizes, "stages": {a: statistics.median(b) for a, b in runs.items()},
                                "repeat": repeat}
         if not args.no_bolt and n <= args.bolt_max:
