@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO, Any
 
 from pyoxigraph import Quad, RdfFormat
@@ -58,7 +59,16 @@ def report_graph_of(ex: Extraction, offsets: dict[str, int] | None) -> tuple[Pro
     return part, rid
 
 
-def report_nquads(ex: Extraction, offsets: dict[str, int] | None) -> bytes:
+@dataclass(frozen=True, slots=True)
+class ReportRdf:
+    """A report's own quads as N-Quads, and how many (counted where they are made, not in the build's
+    serial process)."""
+
+    data: bytes
+    quads: int
+
+
+def report_nquads(ex: Extraction, offsets: dict[str, int] | None) -> ReportRdf:
     """A report's own quads as N-Quads, made in the extraction worker: mapping ~2,100 quads per report to
     RDF is a tenth of a build's CPU, and the build's own process is its serial bottleneck. The parent
     hands the bytes to Oxigraph's parser (`Store.bulk_load`), which loads them as fast as Quad objects."""
@@ -66,7 +76,8 @@ def report_nquads(ex: Extraction, offsets: dict[str, int] | None) -> bytes:
 
     part, rid = report_graph_of(ex, offsets)
     mapped, own, _ = own_part(part, rid)
-    return b"".join(to_nquads(q) for q in iter_quads(mapped, batch=sys.maxsize, nodes=own))
+    quads = next(iter_quads(mapped, batch=sys.maxsize, nodes=own), [])
+    return ReportRdf(to_nquads(quads), len(quads))
 
 
 class RdfStream:
@@ -123,7 +134,7 @@ class RdfStream:
             self.loader.shutdown(wait=True)
             self.sink.close()
 
-    def add(self, part: PropertyGraph, rid: str, nquads: bytes | None = None) -> None:
+    def add(self, part: PropertyGraph, rid: str, rdf: ReportRdf | None = None) -> None:
         """The graph `kg.graph.add_extraction` made of one report (its entities resolve the edges), with its
         own quads as N-Quads when a worker made them (`report_nquads`)."""
         from kg.rdf import iter_quads
@@ -133,9 +144,9 @@ class RdfStream:
         self.streamed.add(rid)
         mapped, own, deferred = own_part(part, rid)
         self.deferred.extend(deferred)
-        if nquads is not None:
-            self.pending_nq.append(nquads)
-            self.pending_nq_quads += nquads.count(b"\n")  # one quad per line; literals escape newlines
+        if rdf is not None:
+            self.pending_nq.append(rdf.data)
+            self.pending_nq_quads += rdf.quads
             if self.pending_nq_quads >= self.nq_batch:
                 self._load_nquads()
             return

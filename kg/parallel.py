@@ -24,11 +24,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg import extract as _extract
 from kg.errors import Code, TownKGError
 from kg.model import Extraction
+
+if TYPE_CHECKING:
+    from kg.assembly import ReportRdf
 
 NOT_A_REPORT = "not a government work report (no town or region named)"
 
@@ -54,7 +57,7 @@ class Outcome:
     line: str | None = None
     paragraphs: dict[str, int] | None = None  # program id → raw offset of its paragraph (kg.paragraphs)
     units: dict[str, str] | None = None  # program id → co-occurrence unit on the page (kg.viz_cooc)
-    nquads: bytes | None = None  # the report's own RDF, when asked for (kg.assembly.report_nquads)
+    nquads: ReportRdf | None = None  # the report's own RDF, when asked for (kg.assembly.report_nquads)
     error: str | None = None
 
 
