@@ -30,6 +30,7 @@ EDGE_TYPES = {
     "REPORTS": ("Town", "Observation"),
     "MEASURES": ("Observation", "Indicator"),
     "FROM_REPORT": ("Observation", "Report"),
+    "CO_OCCURS": ("Program", "Program"),  # derived at build time (kg.aggregates)
 }
 
 
