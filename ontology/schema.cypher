@@ -18,3 +18,4 @@ CREATE REL TABLE IF NOT EXISTS `HOSTS`(FROM `Town` TO `Company`, `report` STRING
 CREATE REL TABLE IF NOT EXISTS `REPORTS`(FROM `Town` TO `Observation`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING);
 CREATE REL TABLE IF NOT EXISTS `MEASURES`(FROM `Observation` TO `Indicator`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING);
 CREATE REL TABLE IF NOT EXISTS `FROM_REPORT`(FROM `Observation` TO `Report`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING);
+CREATE REL TABLE IF NOT EXISTS `CO_OCCURS`(FROM `Program` TO `Program`, `report` STRING, `file` STRING, `start` INT64, `end` INT64, `quote` STRING, `sentence` STRING, `extractor` STRING, `paragraphs` INT64, `towns` INT64);

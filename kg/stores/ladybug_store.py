@@ -54,6 +54,7 @@ NODE_COLUMNS: dict[str, dict[str, str]] = {
 EDGE_COLUMNS: dict[str, dict[str, str]] = {t: dict(PROV_COLUMNS) for t in EDGE_TYPES}
 EDGE_COLUMNS["IMPLEMENTS"].update(stance=S, surface=S, paragraph=INT)
 EDGE_COLUMNS["SUBORDINATE_TO"].update(level=S)
+EDGE_COLUMNS["CO_OCCURS"].update(paragraphs=INT, towns=INT)  # kg.aggregates
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "ontology" / "schema.cypher"
 DEFAULT_BUFFER_POOL = 256 * 1024 * 1024
 COPY_ROWS = 500_000  # rows per COPY statement (see LadybugSink._copy)
