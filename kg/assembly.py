@@ -24,6 +24,7 @@ from typing import IO, Any
 from pyoxigraph import Quad, RdfFormat
 
 from kg import incremental as inc
+from kg.aggregates import DERIVED_EDGES
 from kg.graph import EDGE_TYPES, LABELS, Edge, Node, PropertyGraph, add_extraction, report_id, town_id
 from kg.incremental import node_report
 from kg.model import Company, Extraction, Indicator, Program, Project
@@ -163,6 +164,7 @@ class RdfStream:
             src, dst = graph.nodes.get(e.src), graph.nodes.get(e.dst)
             if src is not None and dst is not None and (src.label, dst.label) == EDGE_TYPES[e.type]:
                 edges[e.key] = e
+        edges.update((k, e) for k, e in graph.edges.items() if e.type in DERIVED_EDGES)  # kg.aggregates
         whole = PropertyGraph(nodes=graph.nodes, edges=edges)
         for quads in iter_quads(whole, batch=self.batch, nodes=entities):
             self._push(quads)

@@ -314,6 +314,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
     fatal: `kg validate` lists them).
     """
     from kg import incremental as inc
+    from kg.aggregates import add_aggregates
     from kg.assembly import Collector
     from kg.parallel import default_workers, outcomes
     from kg.summary import summarize
@@ -362,7 +363,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
             result.seconds = time.perf_counter() - started
             return result
         assert tmp is not None
-        graph = got.graph
+        graph = add_aggregates(got.graph)  # derived facts (CO_OCCURS) join the shared part
         registry = inc.Registry.of(graph)
         delta = None
         if prev is not None:

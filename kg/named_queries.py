@@ -117,6 +117,7 @@ class Result:
     columns: list[str]
     rows: list[list[Any]]
     engine: str = ""
+    more: bool = False  # rows were cut at the `limit` given to `run`
 
 
 # ------------------------------------------------------------------ discovery
@@ -310,17 +311,56 @@ def _run_bolt(text: str, params: dict[str, Any], uri: str, user: str, password: 
 
 def run(query: NamedQuery | str, params: dict[str, Any] | None = None, *, engine: str = "oxigraph",
         build_dir: Path = Path("build"), uri: str = "bolt://127.0.0.1:7687", user: str = "neo4j",
-        password: str = "", database: str | None = None, directory: Path = QUERIES_DIR) -> Result:
-    """Run a named query on one engine with its parameters bound (defaults filled in)."""
+        password: str = "", database: str | None = None, directory: Path = QUERIES_DIR,
+        limit: int | None = None) -> Result:
+    """Run a named query on one engine with its parameters bound (defaults filled in).
+
+    `limit` > 0 keeps the first `limit` rows of a query that ends in ORDER BY (`Result.more` says whether
+    rows were cut); whole-store questions return 10⁴–10⁵ rows at 10,000 reports, and the engines stop
+    early (top-k sort, no row conversion) when they are told.
+    """
     q = load(query, directory) if isinstance(query, str) else query
     if engine not in ENGINES:
         raise TownKGError(Code.QUERY, f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     values = q.bind(params)
+    cypher = q.cypher_for(engine)
+    if not (ends_ordered(q.sparql, "#") and ends_ordered(cypher, "//")):
+        limit = None  # unordered: which rows come first is up to the engine, so never cut
     if engine == "oxigraph":
-        return _run_oxigraph(bind_sparql(q.sparql, values), build_dir)
-    if engine == "ladybug":
-        return _run_ladybug(q.cypher_for(engine), values, build_dir)
-    return _run_bolt(q.cypher_for(engine), values, uri, user, password, database)
+        res = _run_oxigraph(with_limit(bind_sparql(q.sparql, values), "#", limit), build_dir)
+    elif engine == "ladybug":
+        res = _run_ladybug(with_limit(cypher, "//", limit), values, build_dir)
+    else:
+        res = _run_bolt(with_limit(cypher, "//", limit), values, uri, user, password, database)
+    if limit and limit > 0 and len(res.rows) > limit:
+        res.rows, res.more = res.rows[:limit], True
+    return res
+
+
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.I)
+_AFTER_ORDER = re.compile(r"\b(RETURN|UNION|SELECT|WITH|LIMIT|OFFSET)\b|[{}]", re.I)
+
+
+def ends_ordered(text: str, comment: str) -> bool:
+    r"""True when a query's last clause is ORDER BY (so a LIMIT may follow it: the first rows are defined).
+
+    >>> ends_ordered("MATCH (n) RETURN n.a AS a\nORDER BY a // why", "//")
+    True
+    >>> ends_ordered("SELECT * {} ORDER BY ?a LIMIT 3", "#")
+    False
+    """
+    body = "\n".join(ln.split(comment, 1)[0] if not ln.lstrip().startswith(comment) else ""
+                     for ln in text.splitlines())
+    found = list(_ORDER_BY.finditer(body))
+    return bool(found) and not _AFTER_ORDER.search(body, found[-1].end())
+
+
+def with_limit(text: str, comment: str, limit: int | None) -> str:
+    """`text` asking for one row more than `limit` (to tell a cut answer from a complete one), when it ends in
+    ORDER BY and `limit` > 0; otherwise `text` unchanged."""
+    if not limit or limit <= 0 or not ends_ordered(text, comment):
+        return text
+    return f"{text.rstrip()}\nLIMIT {int(limit) + 1}\n"
 
 
 # ------------------------------------------------------------------ comparable results

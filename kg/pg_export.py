@@ -30,13 +30,14 @@ ADMIN_ID, ADMIN_LABEL, ADMIN_START, ADMIN_END, ADMIN_TYPE = "id:ID", ":LABEL", "
 
 def build_property_graph(build_dir: Path) -> PropertyGraph:
     """The graph a build's stores hold, rebuilt from its extractions."""
+    from kg.aggregates import add_aggregates
     from kg.build import load_extractions
     from kg.graph import build_graph
     from kg.paragraphs import annotate_paragraphs
     from kg.stores.base import conformant
 
     extractions = load_extractions(build_dir)
-    return conformant(annotate_paragraphs(build_graph(extractions), extractions))[0]
+    return conformant(add_aggregates(annotate_paragraphs(build_graph(extractions), extractions)))[0]
 
 
 def _typed(pg: PropertyGraph) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:

@@ -31,6 +31,10 @@ Mapping decisions (kept here because every RDF consumer depends on them):
   qb:Observation, prov:Entity, schema:Report), skos:prefLabel next to rdfs:label for concepts and orgs;
   a program written differently from its canonical name (IMPLEMENTS ``surface``) gets that form as
   ``skos:altLabel`` in the report's graph.
+* IMPLEMENTS is also stated by stance, ``tk:implementsNow`` / ``tk:plansToImplement`` (sub-properties of
+  tk:implements), and program co-occurrence (CO_OCCURS, kg/aggregates.py) is a reified ``tk:coOccursWith``
+  fact with ``tk:paragraphs``/``tk:towns`` in the entities graph: cross-report questions then read index
+  ranges instead of looking facts up one by one.
 * Literals: names and other Chinese prose ``@zh``; numbers xsd:decimal (xsd:double for NaN/inf); offsets
   xsd:nonNegativeInteger; codes and enums xsd:string. Unknown props map to ``tk:<camelCase>``.
 """
@@ -107,11 +111,14 @@ EDGE_PREDICATES: dict[str, str] = {
     "ABOUT": "tk:about", "SUBORDINATE_TO": "tk:subordinateTo", "PART_OF": "tk:partOf",
     "IMPLEMENTS": "tk:implements", "HAS_PROJECT": "tk:hasProject", "UNDER_PROGRAM": "tk:underProgram",
     "INVOLVES": "tk:involves", "HOSTS": "tk:hosts", "REPORTS": "tk:reports", "MEASURES": "tk:measures",
-    "FROM_REPORT": "tk:fromReport",
+    "FROM_REPORT": "tk:fromReport", "CO_OCCURS": "tk:coOccursWith",
 }
 # Extra triples materialized next to an edge (standard super-property or Data Cube inverse).
 _SUPER_SAME_DIR = {"SUBORDINATE_TO": "org:subOrganizationOf", "PART_OF": "org:subOrganizationOf"}
 _INVERSE = {"REPORTS": "tk:refArea"}
+# IMPLEMENTS restated by stance (sub-properties of tk:implements), so "which towns carry out X" and "with
+# what stance" are one index range each instead of a fact lookup per town (issue #8: queries at 10k reports).
+STANCE_PREDICATES = {"implemented": "tk:implementsNow", "planned": "tk:plansToImplement"}
 
 # (label or "*", prop) → (predicate, literal kind). "*" applies to every label without its own entry.
 PROPS: dict[tuple[str, str], tuple[str, str]] = {
@@ -136,6 +143,7 @@ PROPS: dict[tuple[str, str], tuple[str, str]] = {
     ("Observation", "normalized_unit"): ("tk:normalizedUnit", "str"),
     ("*", "stance"): ("tk:stance", "str"), ("*", "surface"): ("tk:surface", "zh"),
     ("*", "paragraph"): ("tk:paragraph", "nnint"),
+    ("*", "paragraphs"): ("tk:paragraphs", "nnint"), ("*", "towns"): ("tk:towns", "nnint"),
 }
 PROV_KEYS = ("report", "file", "start", "end", "quote", "sentence", "extractor")
 
@@ -374,6 +382,8 @@ def iter_quads(pg: PropertyGraph, batch: int = 250_000,
             em.add(s, _n(_SUPER_SAME_DIR[e.type]), o, g)
         if e.type in _INVERSE:
             em.add(o, _n(_INVERSE[e.type]), s, g)
+        if e.type == "IMPLEMENTS" and e.props.get("stance") in STANCE_PREDICATES:
+            em.add(s, _n(STANCE_PREDICATES[e.props["stance"]]), o, g)
         extra = {k: v for k, v in e.props.items() if k not in PROV_KEYS and v is not None}
         if not extra and not any(e.props.get(k) is not None for k in PROV_KEYS if k != "report"):
             continue  # the named graph already says which report asserted it

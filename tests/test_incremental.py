@@ -276,6 +276,7 @@ def test_rdf_streamed_during_extraction_is_the_whole_graph_mapped(tmp_path: Path
 
     monkeypatch.setattr(assembly, "NQ_BATCH", nq_batch)
 
+    from kg.aggregates import add_aggregates
     from kg.build import load_extractions
     from kg.graph import build_graph
     from kg.paragraphs import annotate_paragraphs
@@ -291,7 +292,7 @@ def test_rdf_streamed_during_extraction_is_the_whole_graph_mapped(tmp_path: Path
     res = build([d], out, workers=2, validate=False)
     assert res.stores["oxigraph"] == "written" and len(res.ok) == 6
     exs = load_extractions(out)
-    graph = conformant(annotate_paragraphs(build_graph(exs), exs))[0]
+    graph = conformant(add_aggregates(annotate_paragraphs(build_graph(exs), exs)))[0]
     mem = Store()  # literals normalized as Oxigraph stores them (xsd:nonNegativeInteger → xsd:integer)
     mem.extend(graph_to_quads(graph))
     assert oxigraph_dump(out) == sorted((mem.dump(format=RdfFormat.N_QUADS) or b"").decode().splitlines())

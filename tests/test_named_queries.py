@@ -481,3 +481,27 @@ def test_cli_list_run_formats_and_errors(seed_build: Path, bolt: str) -> None:
         assert res.exit_code == 1, (args, res.output)
         (line,) = [ln for ln in res.stderr.splitlines() if ln.strip()]
         assert line.startswith("error: ") and text in line and "[E" in line, (args, line)
+
+
+def test_limit_keeps_the_first_rows_of_the_queries_order(seed_build: Path, bolt: str) -> None:
+    """`limit` (kg query --limit, default 1,000) cuts an ordered answer after its first rows on every engine, says
+    so, and never cuts a query whose order the engine decides."""
+    q, params = nq.load("program_cooccurrence"), {"min_count": 1}
+    for engine in nq.ENGINES:
+        full = nq.run(q, params, engine=engine, build_dir=seed_build, uri=bolt)
+        cut = nq.run(q, params, engine=engine, build_dir=seed_build, uri=bolt, limit=5)
+        exact = nq.run(q, params, engine=engine, build_dir=seed_build, uri=bolt, limit=len(full.rows))
+        assert len(full.rows) > 5 and not full.more, engine
+        assert cut.more and nq.normalize(cut, sort=False) == nq.normalize(full, sort=False)[:5], engine
+        assert not exact.more and nq.normalize(exact) == nq.normalize(full), engine
+    assert not nq.ends_ordered(nq.load("fact_provenance").cypher, "//")  # a UNION: LIMIT would cut one branch
+    prov = {"subject": "店口镇", "object": "财政总收入"}  # 店口's review and plan both give its growth
+    res_ = nq.run("fact_provenance", prov, engine="ladybug", build_dir=seed_build, limit=1)
+    assert len(res_.rows) == 2 and not res_.more
+    res = kg_("query", "program_cooccurrence", "--param", "min_count=1", "--limit", "2", "--build", seed_build,
+              "-f", "csv")
+    assert res.exit_code == 0 and len(res.stdout.splitlines()) == 3, res.output
+    assert "showing the first 2 rows; --limit 0 shows all" in res.stderr
+    res = kg_("query", "program_cooccurrence", "--param", "min_count=1", "--limit", "0", "--build", seed_build,
+              "-f", "csv")
+    assert len(res.stdout.splitlines()) == len(full.rows) + 1 and "showing" not in res.stderr

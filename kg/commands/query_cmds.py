@@ -13,6 +13,9 @@ from rich.console import Console
 from kg.cli_app import BUILD, SEEDS, _bytes, _err, _example, app, guarded  # noqa: F401
 from kg.errors import Code, TownKGError
 
+# Rows a named query prints unless told (--limit 0: all), as Datasette's max_returned_rows.
+DEFAULT_LIMIT = 1000
+
 # ---------------------------------------------------------------- query
 
 class QueryFormat(StrEnum):
@@ -96,6 +99,9 @@ def query(
                                           "neo4j (or NEO4J_PASSWORD).", show_default=False)] = "",
     database: Annotated[str | None, typer.Option("--database", help="Database for --engine neo4j.",
                                                  show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Named queries: at most this many rows, the "
+                                       "first in the query's order (a note says when rows were left "
+                                       "out); 0 = all.")] = DEFAULT_LIMIT,
 ) -> None:
     """Query the built graph: a named question, SPARQL or Cypher (read-only unless --update)."""
     from kg import named_queries as nq
@@ -108,10 +114,12 @@ def query(
             raise TownKGError(Code.QUERY, "named queries are read-only; --update is for SPARQL or Cypher")
         q = nq.load(str(file))
         res = nq.run(q, nq.parse_assignments(param), engine=str(engine), build_dir=build_dir, uri=uri,
-                     user=user, password=password, database=database)
+                     user=user, password=password, database=database, limit=limit)
         if fmt is QueryFormat.table:
             Console().print(f"[bold]{q.name}[/bold] ({res.engine}): {q.question_zh}\n{q.question_en}")
         _render_cypher(nq.as_rows(res), fmt)
+        if res.more:
+            typer.echo(f"kg query {q.name}: showing the first {limit} rows; --limit 0 shows all", err=True)
         return
     if engine is not Engine.oxigraph:
         raise TownKGError(Code.QUERY, "--engine is for named queries (`kg query --list`); --sparql runs on "
