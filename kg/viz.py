@@ -301,19 +301,35 @@ def write_program_network(pg: PropertyGraph, out: Path, province: str | None = N
 FORMATS = ("html", "png", "svg")
 
 
+def page_units(build_dir: Path) -> dict[tuple[str, str], str] | None:
+    """(report, program) → co-occurrence unit, as the build recorded them in its manifest (the page the build
+    wrote used them), or None when the manifest is missing or unreadable (the report files are read again)."""
+    import json
+
+    from kg.incremental import MANIFEST
+
+    try:
+        where = json.loads((Path(build_dir) / MANIFEST).read_text(encoding="utf-8"))["paragraphs"]
+        return {(str(rid), str(pid)): str(u) for rid, (_, found) in where.items() for pid, u in found.items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def write_views(pg: PropertyGraph, out: Path, fmt: str = "html", province: str | None = None,
-                program: str | None = None, extractions: Iterable[Extraction] | None = None) -> list[Path]:
+                program: str | None = None, extractions: Iterable[Extraction] | None = None,
+                units: dict[tuple[str, str], str] | None = None) -> list[Path]:
     """What `kg viz` writes: the one-file page (`html`), or three static pictures (`png`/`svg`) named
     `<stem>-network.<fmt>`, `<stem>-cooccurrence.<fmt>`, `<stem>-indicators.<fmt>` next to `out`.
 
     A missing CJK font for the pictures is reported as `kg.viz_static.CJKFontWarning`, not an error:
-    the pictures are still useful, and the caller decides how loudly to say so.
+    the pictures are still useful, and the caller decides how loudly to say so. `units` are the
+    co-occurrence units a build recorded (`page_units`); without them the report files are read again.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if fmt == "html":
-        return [write_program_network(pg, out, province, program, extractions)]
+        return [write_program_network(pg, out, province, program, extractions, units)]
     from kg.viz_static import write_static
 
-    data = build_page_data(pg, province, program, extractions)
+    data = build_page_data(pg, province, program, extractions, units)
     return write_static(data, Path(out), fmt, page_title(province, program))

@@ -147,3 +147,23 @@ def test_duplicate_town_names_disambiguated() -> None:
     g.add_edge("town:320500:新杭镇", "SUBORDINATE_TO", "gov:320000")
     labels = {n["label"] for n in build_view(g)["nodes"] if n["kind"] == "town"}
     assert {"新杭镇（广德市）", "新杭镇（苏州市）"} <= labels
+
+
+def test_kg_viz_redraws_the_builds_page_without_the_report_files(tmp_path: Path) -> None:
+    """`kg viz` takes co-occurrence units from the build's manifest, so it draws the page `kg build` drew even
+    after the report files are gone (it would otherwise fall back to sentences for co-occurrence)."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cli import app
+    from kg.build import build
+
+    src = tmp_path / "reports"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds", src)
+    out = tmp_path / "build"
+    build([src], out, validate=False)
+    shutil.rmtree(src)
+    res = CliRunner().invoke(app, ["viz", "--build", str(out), "--out", str(tmp_path / "again.html")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "again.html").read_bytes() == (out / "programs.html").read_bytes()

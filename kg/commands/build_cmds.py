@@ -229,13 +229,14 @@ def viz(
 
     from kg.build import load_extractions
     from kg.graph import build_graph
-    from kg.viz import write_views
+    from kg.viz import page_units, write_views
 
     extractions = load_extractions(build_dir)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         paths = write_views(build_graph(extractions), out or build_dir / f"programs.{fmt.value}", fmt.value,
-                            province=province, program=program, extractions=extractions)
+                            province=province, program=program, extractions=extractions,
+                            units=page_units(build_dir))
     for w in caught:
         if w.category.__name__ == "CJKFontWarning":
             typer.echo(f"warning: {w.message}", err=True)
