@@ -170,3 +170,42 @@ def test_pack_table_sends_each_string_once_within_budget() -> None:
     for t, rs, n in batches:
         assert len(t) == len(set(t)) and len(rs) == n
         assert request_size({"t": t, "r": rs}) + 16 <= 3000
+
+
+def test_a_rebuilt_build_replaces_what_an_earlier_load_left(tmp_path: Path) -> None:
+    """After a rebuild without one report and with another edited, `kg load neo4j` leaves the server holding
+    exactly the new build (as LadybugDB does); `--no-prune` keeps the old facts next to the new ones."""
+    import shutil
+
+    from kg.build import build
+    from kg.pg_export import build_property_graph
+    from kg.stores.base import graph_counts
+
+    src = tmp_path / "in"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds", src)
+    first, second = tmp_path / "b1", tmp_path / "b2"
+    build([src], first, validate=False)
+    (src / "002_5f24c9125324aedd.txt").unlink()  # 杨寨镇: its facts, observations and its town go
+    edited = src / "000_f037944ca5c1b9ed.txt"  # 新杭镇, the same report with a sentence more
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n全面推进“厕所革命”。\n", encoding="utf-8")
+    build([src], second, validate=False)
+    want = _pick(graph_counts(build_property_graph(second)))
+    with falkordb_server(tmp_path / "falkordb") as srv:
+        for args, keeps in ((("--no-prune",), True), ((), False)):
+            res = kg_("load", "neo4j", "--uri", srv.uri, "--batch-bytes", "3000", "--build", first)
+            assert res.exit_code == 0, res.output
+            res = kg_("load", "neo4j", "--uri", srv.uri, "--batch-bytes", "3000", "--build", second, *args)
+            assert res.exit_code == 0, res.output
+            sink = BoltSink(srv.uri)
+            got = _pick(sink.counts())
+            towns = {r["t"] for r in sink.query("MATCH (t:Town) RETURN t.name AS t")}
+            if keeps:
+                assert got["nodes"] > want["nodes"] and got["edges"] > want["edges"] and "杨寨镇" in towns
+                assert "removed" not in res.stdout
+            else:
+                assert got == want and "杨寨镇" not in towns, res.stdout
+                assert "relationships the build no longer has" in res.stdout
+                with LadybugSink(second / "graph.lbug", read_only=True, buffer_pool_size=64 << 20) as lb:
+                    assert _pick(lb.counts()) == got
+            sink.query("MATCH (n) DETACH DELETE n", write=True)
+        assert alive(srv)

@@ -92,6 +92,10 @@ def load_neo4j(
                                              "3000).")] = 1 << 20,
     batch_rows: Annotated[int, typer.Option("--batch-rows", min=1, help="Most rows per request.")] = 10_000,
     build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+    prune: Annotated[bool, typer.Option("--prune/--no-prune", help="Afterwards delete the TownKG nodes and "
+                                        "relationships the build no longer has (changed or removed reports "
+                                        "of an earlier load); --no-prune keeps them, e.g. to load several "
+                                        "builds into one database.")] = True,
 ) -> None:
     """Load the property graph into Neo4j or another Bolt server (batched MERGE, idempotent)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -108,7 +112,7 @@ def load_neo4j(
             bar.update(tasks[stage], completed=done, total=total)
 
         result = load_build(build_dir, uri, user, password, database=database, batch_bytes=batch_bytes,
-                            batch_rows=batch_rows, progress=progress)
+                            batch_rows=batch_rows, progress=progress, prune=prune)
     typer.echo(result.line())
     if result.missing:
         raise TownKGError(Code.STORE, f"the server holds fewer than loaded: {result.missing}", uri)

@@ -76,8 +76,10 @@ class BoltSink:
 
     def __init__(self, uri: str, user: str = "neo4j", password: str = "", *, database: str | None = None,
                  batch_bytes: int = DEFAULT_BATCH_BYTES, batch_rows: int = DEFAULT_BATCH_ROWS,
-                 progress: Progress | None = None, retry_seconds: float | None = None) -> None:
+                 progress: Progress | None = None, retry_seconds: float | None = None,
+                 prune: bool = False) -> None:
         self.uri = uri
+        self.prune = prune  # after a MERGE load, delete what the graph lacks (kg.stores.bolt_prune)
         self.retry_seconds = retry_seconds  # how long a write retries a lost server (None: the driver's 15 s)
         self.database = database or None
         self.driver = driver(uri, user, password)
@@ -288,6 +290,13 @@ class BoltSink:
                     done += 1
                     if self.progress:
                         self.progress(stage, done, total)
+        if self.prune and not create:
+            from kg.stores.bolt_prune import prune
+
+            try:
+                stats.update(prune(self, clean))
+            except (nex.Neo4jError, nex.DriverError, OSError) as e:
+                raise self._fail(e, "removing what the build no longer has") from None
         return {"nodes": len(clean.nodes), "edges": len(clean.edges), "requests": self.requests, **stats,
                 **skipped}
 
@@ -340,20 +349,27 @@ class LoadResult:
         return (f"Loaded {w['nodes']} nodes and {w['edges']} relationships into {name} at {self.uri} in "
                 f"{self.seconds:.1f} s ({w['requests']} requests of ≤{self.batch_bytes:,} bytes; created "
                 f"{w['nodes_created']} nodes, {w['relationships_created']} relationships); it now holds "
-                f"{c['nodes']} nodes and {c['edges']} relationships with TownKG labels")
+                f"{c['nodes']} nodes and {c['edges']} relationships with TownKG labels"
+                + (f" (removed {w['stale_nodes_deleted']} nodes and {w['stale_relationships_deleted']} "
+                   "relationships the build no longer has)"
+                   if w.get("stale_nodes_deleted") or w.get("stale_relationships_deleted") else ""))
 
 
 def load_build(build_dir: Path, uri: str, user: str = "neo4j", password: str = "", *,
                database: str | None = None, batch_bytes: int = DEFAULT_BATCH_BYTES,
-               batch_rows: int = DEFAULT_BATCH_ROWS, progress: Progress | None = None) -> LoadResult:
-    """Load a build's property graph (from its extractions) into a Bolt server and count what it holds."""
+               batch_rows: int = DEFAULT_BATCH_ROWS, progress: Progress | None = None,
+               prune: bool = True) -> LoadResult:
+    """Load a build's property graph (from its extractions) into a Bolt server and count what it holds.
+
+    With `prune`, the server's TownKG part ends up equal to the build: what an earlier load left that this
+    build no longer has (changed or removed reports, entities nobody names any more) is deleted."""
     from kg.pg_export import build_property_graph
     from kg.stores.base import graph_counts
 
     started = time.perf_counter()
     graph = build_property_graph(build_dir)
     sink = BoltSink(uri, user, password, database=database, batch_bytes=batch_bytes, batch_rows=batch_rows,
-                    progress=progress)
+                    progress=progress, prune=prune)
     written = sink.write(graph)
     counts = sink.counts()
     return LoadResult(uri, sink.server, written, counts, graph_counts(graph), sink.batch_bytes,
