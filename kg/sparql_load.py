@@ -33,7 +33,7 @@ from typing import Any
 from pyoxigraph import DefaultGraph, RdfFormat, Store, Triple, serialize
 
 from kg.errors import Code, TownKGError
-from kg.rdf import ENTITIES_GRAPH, PREFIXES
+from kg.rdf import ENTITIES_GRAPH, GRAPH_BASE, PREFIXES
 
 DEFAULT_BATCH = 1000
 STAGING_BASE = "urn:townkg:loading:"
@@ -69,6 +69,7 @@ class LoadResult:
     expected: dict[str, int] = field(default_factory=dict)  # graph IRI → triples sent
     on_server: dict[str, int] = field(default_factory=dict)  # graph IRI → triples counted afterwards
     in_place: int = 0  # graphs too big for one request written in place (no update endpoint for MOVE)
+    dropped: int = 0  # report graphs of earlier loads that this build no longer has (`prune`)
 
     @property
     def mismatched(self) -> list[str]:
@@ -77,7 +78,9 @@ class LoadResult:
     def line(self) -> str:
         held = sum(self.on_server.get(g, 0) for g in self.expected)
         return (f"Loaded {self.graphs} graphs, {self.triples} triples in {self.requests} requests "
-                f"({self.method}, {self.seconds:.1f} s); the server holds {held} triples in them")
+                f"({self.method}, {self.seconds:.1f} s); the server holds {held} triples in them"
+                + (f"; dropped {self.dropped} report graph(s) the build no longer has"
+                   if self.dropped else ""))
 
 
 def build_graphs(build_dir: Path) -> dict[str, list[Triple]]:
@@ -249,9 +252,26 @@ def count_graphs(client: Client, graphs: Sequence[str], chunk: int = 200) -> dic
     return out
 
 
+def stale_report_graphs(client: Client, keep: Iterable[str]) -> list[str]:
+    """TownKG report graphs on the server that are not in `keep` (found by their tk:Report: an index lookup,
+    not a scan of every quad)."""
+    rows = client.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?r a <{PREFIXES['tk']}Report> }} "
+                         f'FILTER(STRSTARTS(STR(?g), "{GRAPH_BASE}")) }}')
+    return sorted({str(r["g"]) for r in rows} - set(keep))
+
+
+def drop_graphs(client: Client, graphs: Sequence[str], chunk: int = 50) -> None:
+    for i in range(0, len(graphs), chunk):
+        client.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs[i:i + chunk]))
+
+
 def load_graphs(graphs: dict[str, Sequence[Triple]], target: Target, *, batch_triples: int = DEFAULT_BATCH,
-                progress: LoadProgress | None = None) -> LoadResult:
-    """Replace each named graph on the server with the given triples, in batches; verify the counts."""
+                progress: LoadProgress | None = None, prune: bool = True) -> LoadResult:
+    """Replace each named graph on the server with the given triples, in batches; verify the counts.
+
+    With `prune`, report graphs an earlier load left that are not among `graphs` (changed or removed
+    reports: a report's graph is named by its content hash) are dropped afterwards, so the server holds
+    exactly this build's report graphs."""
     if batch_triples < 1:
         raise TownKGError(Code.STORE, "--batch-triples must be at least 1")
     started = time.perf_counter()
@@ -279,6 +299,10 @@ def load_graphs(graphs: dict[str, Sequence[Triple]], target: Target, *, batch_tr
                 progress(done, total, graph)
             result.graphs += 1
             result.triples += len(triples)
+        if prune:
+            stale = stale_report_graphs(client, graphs)
+            drop_graphs(client, stale)
+            result.dropped = len(stale)
         result.on_server = count_graphs(client, list(graphs))
     finally:
         result.requests = client.requests
@@ -288,7 +312,8 @@ def load_graphs(graphs: dict[str, Sequence[Triple]], target: Target, *, batch_tr
 
 
 def load_build(build_dir: Path, target: Target, *, batch_triples: int = DEFAULT_BATCH,
-               progress: LoadProgress | None = None) -> LoadResult:
-    """`kg load sparql`: every named graph of a build to the server."""
-    return load_graphs(build_graphs(build_dir), target, batch_triples=batch_triples, progress=progress)
+               progress: LoadProgress | None = None, prune: bool = True) -> LoadResult:
+    """`kg load sparql`: every named graph of a build to the server (and, with `prune`, no other report's)."""
+    return load_graphs(build_graphs(build_dir), target, batch_triples=batch_triples, progress=progress,
+                       prune=prune)
 

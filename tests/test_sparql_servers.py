@@ -137,3 +137,26 @@ def test_server_errors_are_one_line(server: SparqlServer, seed_build: Path) -> N
         graphs = [r["g"] for r in embedded(seed_build, GRAPH_COUNTS)]
         assert set(count_graphs(client, graphs)) == set(graphs)
         client.close()
+
+
+def test_a_rebuilt_build_drops_the_report_graphs_it_no_longer_has(server: SparqlServer, seed_build: Path,
+                                                                   tmp_path: Path) -> None:
+    """A report removed (or changed: its graph is named by its content hash) since the last load leaves no
+    graph behind; `--no-prune` keeps it."""
+    from kg.build import build
+
+    src = tmp_path / "in"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds", src)
+    (src / "002_5f24c9125324aedd.txt").unlink()  # 杨寨镇
+    fewer = tmp_path / "fewer"
+    build([src], fewer, validate=False)
+    want = {r["g"]: r["n"] for r in embedded(fewer, GRAPH_COUNTS)}
+    assert len(want) == 5
+    for extra, kept in ((["--no-prune"], 6), ([], 5)):
+        assert kg_(*load_args(server, "update", seed_build)).exit_code == 0
+        res = kg_(*load_args(server, "update", fewer), *extra)
+        assert res.exit_code == 0, res.output
+        got = {r["g"]: r["n"] for r in remote(server, GRAPH_COUNTS)}
+        assert len(got) == kept and ("dropped 1 report graph" in res.stdout) == (kept == 5), res.stdout
+    assert got == want
+    assert kg_(*load_args(server, "update", seed_build)).exit_code == 0  # as the other tests expect it

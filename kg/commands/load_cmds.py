@@ -46,6 +46,9 @@ def load_sparql(
                                                "(Virtuoso refuses much more than 1,000).")] = 1000,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait per request.")] = 120,
     build_dir: Annotated[Path, typer.Option("--build", help="Build directory made by `kg build`.")] = BUILD,
+    prune: Annotated[bool, typer.Option("--prune/--no-prune", help="Afterwards drop the TownKG report graphs "
+                                        "the build no longer has (changed or removed reports of an earlier "
+                                        "load); --no-prune keeps them.")] = True,
 ) -> None:
     """Replace this build's named graphs on any SPARQL 1.1 server (idempotent)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -64,7 +67,7 @@ def load_sparql(
 
             bar.update(task, completed=done, total=total, item=compact(NamedNode(graph)))
 
-        result = load_build(build_dir, target, batch_triples=batch_triples, progress=progress)
+        result = load_build(build_dir, target, batch_triples=batch_triples, progress=progress, prune=prune)
     typer.echo(result.line())
     if result.mismatched:
         g = result.mismatched[0]
