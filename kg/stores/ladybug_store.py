@@ -58,6 +58,9 @@ EDGE_COLUMNS["CO_OCCURS"].update(paragraphs=INT, towns=INT)  # kg.aggregates
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "ontology" / "schema.cypher"
 DEFAULT_BUFFER_POOL = 256 * 1024 * 1024
 COPY_ROWS = 500_000  # rows per COPY statement (see LadybugSink._copy)
+# Rows per Arrow table a write builds and COPYs (LadybugSink._load): a COPY into a non-empty rel table costs
+# ~0.15 s, so slices are large; each is ~40-100 MB of Arrow (10,000 reports: 1.3 M relationships, ~460 MB).
+LOAD_ROWS = 200_000
 SMALL_ROWS = 2_000  # fewer rows load by LOAD FROM … CREATE, cheaper than a COPY (see LadybugSink._copy)
 
 
@@ -154,6 +157,14 @@ def write_schema(path: Path = SCHEMA_PATH) -> Path:
     return path
 
 
+def slices(job: Job, rows: int) -> list[Job]:
+    """`job` in consecutive slices of at most `rows` rows, of even sizes (no small remainder slice)."""
+    table, items, cols = job
+    n = max(1, -(-len(items) // max(1, rows)))
+    size = -(-len(items) // n)
+    return [(table, items[i:i + size], cols) for i in range(0, len(items), size)] if items else []
+
+
 class _Tx:
     """`with sink._transaction():` BEGIN … COMMIT, rolled back on error (LadybugDB may already have)."""
 
@@ -177,6 +188,7 @@ class LadybugSink:
 
     name = "ladybug"
     small_rows = SMALL_ROWS  # tables with fewer new rows load by LOAD FROM … CREATE (0: always COPY)
+    copy_rows = LOAD_ROWS  # rows per Arrow table built and COPY'd by `write` (see `_load`)
 
     def __init__(self, path: str | Path, *, buffer_pool_size: int = DEFAULT_BUFFER_POOL,
                  read_only: bool = False) -> None:
@@ -329,18 +341,33 @@ class LadybugSink:
     def _load(self, *phases: list[Job]) -> None:
         """Load each phase's tables (all nodes before any relationship). A helper thread builds the
         Arrow tables while the database loads the previous one (it releases the GIL); a phase's small
-        tables load first, in one transaction (one commit), then the big ones are COPY'd."""
+        tables load first, in one transaction (one commit), then the big ones are COPY'd in slices of
+        at most `copy_rows` rows. At most two slices' Arrow tables exist at a time (the one loading, the
+        next one building), where all of them would be a second copy of every string of the graph."""
         with ThreadPoolExecutor(1, thread_name_prefix="lbug-arrow") as pool:
             for jobs in phases:
                 small = [j for j in jobs if len(j[1]) < self.small_rows]
-                big = [j for j in jobs if len(j[1]) >= self.small_rows]
-                built = [(j[0], pool.submit(job_table, j)) for j in small + big]
+                big = (s for j in jobs if len(j[1]) >= self.small_rows for s in slices(j, self.copy_rows))
+                ahead = next(big, None)
+                building = pool.submit(job_table, ahead) if ahead is not None else None
                 if small:
                     with self._transaction():
-                        for table, fut in built[:len(small)]:
-                            self._copy(table, fut.result())
-                for table, fut in built[len(small):]:
-                    self._copy(table, fut.result())
+                        for job in small:
+                            self._copy(job[0], job_table(job))
+                while ahead is not None and building is not None:
+                    table, tbl = ahead[0], building.result()
+                    ahead = next(big, None)
+                    building = pool.submit(job_table, ahead) if ahead is not None else None
+                    self._copy(table, tbl)
+                    del tbl
+                    self._reconnect()  # the connection keeps every table bound to its statements
+
+    def _reconnect(self) -> None:
+        """A new connection to the same database: the library's connection keeps the Arrow tables of its
+        past statements (its cache of prepared statements holds their parameters) until it is closed."""
+        if self.db is not None and self.conn is not None:
+            self.conn.close()
+            self.conn = ladybug.Connection(self.db)
 
     def counts(self) -> dict[str, int]:
         existing = {r[1] for r in self._conn().execute("CALL show_tables() RETURN *").get_all()}
