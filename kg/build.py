@@ -375,7 +375,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
         report("viz", 0, 1, VIZ)
         write_program_network(graph, tmp / VIZ, units=got.units)  # paragraphs: co-occurrence
         report("viz", 1, 1, VIZ)
-        result.summary = summarize(got.slim, result.failed, counts)
+        result.summary = summarize(got.slims(), result.failed, counts)
         if validate:
             result.summary["shacl"] = _validate(graph, report, counts.get("oxigraph", {}).get("quads"))
         (tmp / SUMMARY).write_text(json.dumps(result.summary, ensure_ascii=False, indent=1) + "\n",

@@ -107,14 +107,26 @@ def _text(s: str | None) -> str | None:
     return None if s is None else intern(s)
 
 
+_INTS: dict[int, int] = {}
+_INT_MAX = 1 << 17  # offsets in reports; the cache holds at most this many ints (~10 MB)
+
+
+def _int(v: Any) -> Any:
+    """One object per int value (text offsets): a build holds 2.6 M offsets at 10,000 reports, 28 bytes each
+    when every edge has its own. Other values are returned as they are."""
+    if type(v) is int and 256 < v < _INT_MAX:
+        return _INTS.setdefault(v, v)
+    return v
+
+
 def _prov_props(p: Provenance | None, rid: str) -> dict[str, Any]:
     """Provenance as edge props. Strings are interned: a build holds every edge of every report, and a
     report's edges repeat its file name, the extractor names and the sentences several facts come from
     (a third of the graph's memory at 10,000 reports)."""
     if p is None:
         return {"report": rid}
-    return {"report": rid, "file": _text(p.file), "start": p.start, "end": p.end, "quote": _text(p.quote),
-            "sentence": _text(p.sentence), "extractor": _text(p.extractor)}
+    return {"report": rid, "file": _text(p.file), "start": _int(p.start), "end": _int(p.end),
+            "quote": _text(p.quote), "sentence": _text(p.sentence), "extractor": _text(p.extractor)}
 
 
 def build_graph(extractions: Iterable[Extraction]) -> PropertyGraph:
@@ -126,26 +138,28 @@ def build_graph(extractions: Iterable[Extraction]) -> PropertyGraph:
 
 
 def add_extraction(g: PropertyGraph, ex: Extraction) -> None:
+    """Add one report's nodes and edges. Ids of shared entities (towns, governments, programs, companies,
+    indicators) are interned: every report's edges name them, and a build holds all those edges."""
     m = ex.meta
     rid = g.add_node(report_id(m.sha256), "Report", file=m.file, sha256=m.sha256, title=m.title,
                      year=m.report_year, date=m.date, session=m.session, speaker=m.speaker)
     if ex.town is None or not ex.town.name:
         return
-    tid = g.add_node(town_id(ex.town, ex.superiors), "Town", name=ex.town.name, level=ex.town.level)
+    tid = g.add_node(intern(town_id(ex.town, ex.superiors)), "Town", name=ex.town.name, level=ex.town.level)
     g.add_edge(rid, "ABOUT", tid)
     named = [s for s in ex.superiors if s.name]
     for s in named:
-        g.add_node(gov_id(s), "Government", name=s.name, level=s.level, code=s.code)
+        g.add_node(intern(gov_id(s)), "Government", name=s.name, level=s.level, code=s.code)
     if named:
-        g.add_edge(tid, "SUBORDINATE_TO", gov_id(named[0]), report=rid, level=named[0].level)
+        g.add_edge(tid, "SUBORDINATE_TO", intern(gov_id(named[0])), report=rid, level=named[0].level)
         for lower, upper in zip(named, named[1:], strict=False):
-            g.add_edge(gov_id(lower), "PART_OF", gov_id(upper))
+            g.add_edge(intern(gov_id(lower)), "PART_OF", intern(gov_id(upper)))
     for p in ex.programs:
-        pid = g.add_node(f"program:{p.name}", "Program", name=p.name, definition=p.definition)
+        pid = g.add_node(intern(f"program:{p.name}"), "Program", name=p.name, definition=p.definition)
         g.add_edge(tid, "IMPLEMENTS", pid, stance=_text(p.stance), surface=_text(p.surface),
                    **_prov_props(p.prov, rid))
     for c in ex.companies:
-        cid = g.add_node(f"company:{c.name}", "Company", name=c.name, type=c.type,
+        cid = g.add_node(intern(f"company:{c.name}"), "Company", name=c.name, type=c.type,
                          aliases="|".join(c.aliases) or None)
         g.add_edge(tid, "HOSTS", cid, **_prov_props(c.prov, rid))
     for pr in ex.projects:
@@ -154,12 +168,12 @@ def add_extraction(g: PropertyGraph, ex: Extraction) -> None:
                           investment_yuan=pr.investment_yuan, status=pr.status, location=pr.location)
         g.add_edge(tid, "HAS_PROJECT", pjid, **_prov_props(pr.prov, rid))
         for prog in pr.programs:
-            g.add_edge(pjid, "UNDER_PROGRAM", f"program:{prog}", **_prov_props(pr.prov, rid))
+            g.add_edge(pjid, "UNDER_PROGRAM", intern(f"program:{prog}"), **_prov_props(pr.prov, rid))
         for comp in pr.companies:
-            g.add_edge(pjid, "INVOLVES", f"company:{comp}", **_prov_props(pr.prov, rid))
+            g.add_edge(pjid, "INVOLVES", intern(f"company:{comp}"), **_prov_props(pr.prov, rid))
     for ind in ex.indicators:
         concept = ind.concept or ind.name
-        iid = g.add_node(f"indicator:{concept}", "Indicator", name=concept)
+        iid = g.add_node(intern(f"indicator:{concept}"), "Indicator", name=concept)
         start = ind.prov.start if ind.prov else 0
         oid = g.add_node(f"obs:{short_hash(m.sha256, start, ind.name, ind.period, ind.kind)}", "Observation",
                          name=ind.name, value=ind.value, unit=ind.unit, period=ind.period,

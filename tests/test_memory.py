@@ -59,3 +59,33 @@ def test_loaded_arrow_tables_are_released(tmp_path: Path) -> None:
         lb.write(g)
         assert pa.total_allocated_bytes() <= before
         assert lb.query("MATCH ()-[r:IMPLEMENTS]->() RETURN count(r) AS n")[0]["n"] == 83
+
+
+def test_collector_keeps_compactly_what_it_took(tmp_path: Path) -> None:
+    """The collector's compact forms give back what it took: the summary's slim records, the page's
+    co-occurrence units (a report taken twice counts once), and a graph equal to `build_graph`'s."""
+    from kg.assembly import Collector, annotate, slim
+    from kg.graph import build_graph, report_id
+    from kg.parallel import extract_one
+
+    root = Path(__file__).resolve().parents[1] / "seeds"
+    outcomes = [extract_one(p, 10 << 20) for p in sorted(root.glob("*.txt"))]
+    assert all(o.ex is not None for o in outcomes)
+    with (tmp_path / "x.jsonl").open("wb") as fh:
+        got = Collector(fh, None, None)
+        for o in [*outcomes, outcomes[0]]:
+            got.take(o, None)
+    exs = [o.ex for o in outcomes]
+    assert list(got.slims()) == [slim(ex) for ex in [*exs, exs[0]]]  # type: ignore[arg-type]
+    want = {}
+    for o in outcomes:
+        want.update({(report_id(o.ex.meta.sha256), pid): u for pid, u in (o.units or {}).items()})  # type: ignore[union-attr]
+    assert got.units == want and list(got.units) == list(want) and want
+    whole = build_graph(exs)  # type: ignore[arg-type]
+    for o in outcomes:
+        annotate(whole, o.ex, report_id(o.ex.meta.sha256), o.paragraphs)  # type: ignore[arg-type, union-attr]
+    assert {k: (e.src, e.type, e.dst, e.props) for k, e in got.graph.edges.items()} == \
+        {k: (e.src, e.type, e.dst, e.props) for k, e in whole.edges.items()}
+    assert list(got.graph.edges) == list(whole.edges)
+    assert {k: (n.label, n.props) for k, n in got.graph.nodes.items()} == \
+        {k: (n.label, n.props) for k, n in whole.nodes.items()}
