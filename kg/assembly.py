@@ -226,6 +226,41 @@ def merge(graph: PropertyGraph, part: PropertyGraph) -> None:
         graph.edges.setdefault(key, e)
 
 
+def _libc() -> Any:
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim, _LIBC.mallopt  # noqa: B018 — glibc's, or no libc at all
+        except (OSError, AttributeError):
+            _LIBC = False
+    return _LIBC
+
+
+def trim_heap() -> None:
+    """Give the C heap's free memory back to the system. glibc keeps what is freed in its heap, and a build
+    frees a lot in between what it keeps: each report's N-Quads (~400 KB) and JSON line, Oxigraph's and
+    LadybugDB's load buffers; without this, RSS grows by much more than the build holds. A few ms; a no-op
+    where there is no glibc."""
+    if _libc():
+        _libc().malloc_trim(0)
+
+
+def map_big_blocks() -> None:
+    """Blocks of 128 KiB and more (a report's N-Quads, Oxigraph's and LadybugDB's buffers) in their own
+    mappings, returned to the system when freed. glibc otherwise raises that threshold to the largest block
+    freed so far and serves such blocks from its heap, where they leave holes the build's RSS keeps.
+    Process-wide (M_MMAP_THRESHOLD); a no-op where there is no glibc."""
+    if _libc():
+        _libc().mallopt(-3, 128 << 10)  # M_MMAP_THRESHOLD
+
+
+_LIBC: Any = None
+TRIM_EVERY = 64  # reports taken between two `trim_heap` calls of a Collector
+
+
 def _where(offsets: dict[str, int], found: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:
     """A report's paragraph offsets and units with the program ids and units interned, as the graph's ids
     are: 10,000 reports name ~390k programs, and each worker's answer brings its own copy of every name."""
@@ -238,10 +273,13 @@ class Collector:
 
     Kept small, since it all stays in memory until the stores are written: the graph; the summary's slim
     records pickled and compressed (`slims`: ~2.6 KB a report instead of ~19 KB as objects); the
-    paragraphs (`where`), from which the page's co-occurrence units (`units`) are derived when asked for."""
+    paragraphs (`where`), from which the page's co-occurrence units (`units`) are derived when asked for.
+    Big blocks are mapped on their own and the heap is trimmed every `TRIM_EVERY` reports, so that the
+    workers' answers, freed once taken, do not stay in the build's RSS."""
 
     def __init__(self, out: IO[bytes], prev: Any, stream: RdfStream | None) -> None:
         self.fh, self.prev, self.stream = out, prev, stream
+        map_big_blocks()
         self.graph = PropertyGraph()
         self.slim: list[bytes] = []  # `slim(ex)` of each report, pickled, compressed (read back by `slims`)
         self.rows: list[tuple[inc.Key, int, int, str]] = []
@@ -278,3 +316,5 @@ class Collector:
         if offsets is not None and found is not None and rid not in self.where:
             self.where[rid] = _where(offsets, found)
         self.slim.append(zlib.compress(pickle.dumps(slim(ex), pickle.HIGHEST_PROTOCOL), 1))
+        if len(self.slim) % TRIM_EVERY == 0:
+            trim_heap()

@@ -255,11 +255,14 @@ def _write_stores(root: Path, graph: Any, progress: Progress, previous: Path | N
                   ) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
     counts: dict[str, dict[str, int]] = {}
     how: dict[str, str] = {}
+    from kg.assembly import trim_heap
+
     for i, (name, factory) in enumerate(SINKS.items()):
         progress("store", i, len(SINKS), name)
         try:
             counts[name], how[name] = _fill_store(name, factory, root, graph, previous, delta,
                                                   (streams or {}).get(name))
+            trim_heap()  # what the store freed (load buffers) would otherwise stay under the next one's peak
         except TownKGError:
             raise
         except Exception as e:
