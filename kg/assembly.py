@@ -46,6 +46,10 @@ from kg.model import Company, Extraction, Indicator, Program, Project
 # Quads per background `bulk_load` of workers' N-Quads (~20 MB): small enough to overlap extraction from
 # the first seconds of a build and to bound the loader's memory, large enough that per-call overhead is small.
 NQ_BATCH = 100_000
+# Quads per `bulk_extend` of the shared entities at the end of a build (`RdfStream.finish`), as Quad objects
+# (~500 bytes each): 10,000 reports have 1.1 M; in one batch they would add ~0.9 GB to the build's peak,
+# in batches of 100k ~0.2 GB, and load as fast.
+ENTITY_BATCH = 100_000
 
 
 def own_part(part: PropertyGraph, rid: str) -> tuple[PropertyGraph, list[Node], list[Edge]]:

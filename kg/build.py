@@ -72,11 +72,12 @@ def _oxigraph(root: Path) -> Sink:
 
 
 def _ladybug(root: Path, items: int = 0) -> Sink:
-    """LadybugDB with a buffer pool sized to the graph (`items` nodes + edges): a COPY must fit in it,
-    and 10,000 reports (1.9 M items) need ~1 GiB where the sink's default is 256 MiB."""
+    """LadybugDB with a buffer pool sized to the graph (`items` nodes + edges): the database's pages and a
+    COPY's slice (`LadybugSink.copy_rows`) must fit in it; 10,000 reports (1.6 M items) need ~0.5 GiB
+    where the sink's default is 256 MiB. The pool is reserved, not used: RSS grows with what is loaded."""
     from kg.stores.ladybug_store import DEFAULT_BUFFER_POOL, LadybugSink
 
-    pool = min(max(DEFAULT_BUFFER_POOL, 640 * items), 8 << 30)
+    pool = min(max(DEFAULT_BUFFER_POOL, 320 * items), 8 << 30)
     return LadybugSink(root / "graph.lbug", buffer_pool_size=pool)
 
 
@@ -338,10 +339,9 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
     try:
         if tmp is not None and SINKS.get("oxigraph") is _oxigraph and not (
                 prev is not None and (out / STORE_PATHS["oxigraph"]).exists()):
-            from kg.assembly import RdfStream
-            from kg.stores.oxigraph_store import QUAD_BATCH
+            from kg.assembly import ENTITY_BATCH, RdfStream
 
-            stream = RdfStream(_oxigraph(tmp), QUAD_BATCH)  # a full build: its RDF loads as reports arrive
+            stream = RdfStream(_oxigraph(tmp), ENTITY_BATCH)  # a full build: its RDF loads as reports arrive
         if tmp is not None:
             tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700; the build should look like any mkdir
             with (tmp / EXTRACTIONS).open("wb") as fh:

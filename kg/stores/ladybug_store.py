@@ -58,9 +58,11 @@ EDGE_COLUMNS["CO_OCCURS"].update(paragraphs=INT, towns=INT)  # kg.aggregates
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "ontology" / "schema.cypher"
 DEFAULT_BUFFER_POOL = 256 * 1024 * 1024
 COPY_ROWS = 500_000  # rows per COPY statement (see LadybugSink._copy)
-# Rows per Arrow table a write builds and COPYs (LadybugSink._load): a COPY into a non-empty rel table costs
-# ~0.15 s, so slices are large; each is ~40-100 MB of Arrow (10,000 reports: 1.3 M relationships, ~460 MB).
-LOAD_ROWS = 200_000
+# Rows per Arrow table a write builds and COPYs (LadybugSink._load): each slice is ~20-50 MB of Arrow
+# (10,000 reports: 1.3 M relationships, ~460 MB), and a COPY's own memory grows with its rows (10,000 reports:
+# write peak +1.09 GB with slices of 200k, +0.83 GB with 100k, +0.73 GB with 50k but 40% slower, as a COPY
+# into a non-empty rel table costs ~0.15 s).
+LOAD_ROWS = 100_000
 SMALL_ROWS = 2_000  # fewer rows load by LOAD FROM … CREATE, cheaper than a COPY (see LadybugSink._copy)
 
 
