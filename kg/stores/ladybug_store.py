@@ -272,7 +272,7 @@ class LadybugSink:
     def _copy(self, table: str, arrays: dict[str, pa.Array] | pa.Table) -> None:
         """Load rows into `table`: LOAD FROM … CREATE for a few rows (a COPY costs ~25 ms of CPU however
         small), else COPY in slices of `COPY_ROWS` (one COPY holds its whole input in the buffer pool;
-        `kg.build` sizes the pool to the graph so that few slices are needed)."""
+        `write` hands it slices of `copy_rows`, and `kg.build` sizes the pool to the graph)."""
         tbl = arrays if isinstance(arrays, pa.Table) else pa.table(arrays)
         conn = self._conn()
         if tbl.num_rows == 0:
