@@ -34,9 +34,9 @@ from kg.graph import (
     Edge,
     Node,
     PropertyGraph,
-    _int,
-    _text,
     add_extraction,
+    intern_int,
+    intern_text,
     report_id,
     town_id,
 )
@@ -213,7 +213,7 @@ def annotate(graph: PropertyGraph, ex: Extraction, rid: str, offsets: dict[str, 
     for pid, offset in offsets.items():
         e = graph.edges.get((tid, "IMPLEMENTS", pid, rid))
         if e is not None:
-            e.props.setdefault("paragraph", _int(offset))
+            e.props.setdefault("paragraph", intern_int(offset))
 
 
 def merge(graph: PropertyGraph, part: PropertyGraph) -> None:
@@ -259,8 +259,8 @@ TRIM_EVERY = 64  # reports taken between two `trim_heap` calls of a Collector
 def _where(offsets: dict[str, int], found: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:
     """A report's paragraph offsets and units with the program ids and units interned, as the graph's ids
     are: 10,000 reports name ~390k programs, and each worker's answer brings its own copy of every name."""
-    return ({_text(k): _int(v) for k, v in offsets.items()},  # type: ignore[misc]
-            {_text(k): _text(v) for k, v in found.items()})  # type: ignore[misc]
+    return ({intern_text(k): intern_int(v) for k, v in offsets.items()},  # type: ignore[misc]
+            {intern_text(k): intern_text(v) for k, v in found.items()})  # type: ignore[misc]
 
 
 class Collector:

@@ -103,7 +103,7 @@ def town_id(town: Government, superiors: list[Government]) -> str:
     return f"town:{town.name}"
 
 
-def _text(s: str | None) -> str | None:
+def intern_text(s: str | None) -> str | None:
     return None if s is None else intern(s)
 
 
@@ -111,7 +111,7 @@ _INTS: dict[int, int] = {}
 _INT_MAX = 1 << 17  # offsets in reports; the cache holds at most this many ints (~10 MB)
 
 
-def _int(v: Any) -> Any:
+def intern_int(v: Any) -> Any:
     """One object per int value (text offsets): a build holds 2.6 M offsets at 10,000 reports, 28 bytes each
     when every edge has its own. Other values are returned as they are."""
     if type(v) is int and 256 < v < _INT_MAX:
@@ -125,8 +125,9 @@ def _prov_props(p: Provenance | None, rid: str) -> dict[str, Any]:
     (a third of the graph's memory at 10,000 reports)."""
     if p is None:
         return {"report": rid}
-    return {"report": rid, "file": _text(p.file), "start": _int(p.start), "end": _int(p.end),
-            "quote": _text(p.quote), "sentence": _text(p.sentence), "extractor": _text(p.extractor)}
+    return {"report": rid, "file": intern_text(p.file), "start": intern_int(p.start),
+            "end": intern_int(p.end), "quote": intern_text(p.quote), "sentence": intern_text(p.sentence),
+            "extractor": intern_text(p.extractor)}
 
 
 def build_graph(extractions: Iterable[Extraction]) -> PropertyGraph:
@@ -156,7 +157,7 @@ def add_extraction(g: PropertyGraph, ex: Extraction) -> None:
             g.add_edge(intern(gov_id(lower)), "PART_OF", intern(gov_id(upper)))
     for p in ex.programs:
         pid = g.add_node(intern(f"program:{p.name}"), "Program", name=p.name, definition=p.definition)
-        g.add_edge(tid, "IMPLEMENTS", pid, stance=_text(p.stance), surface=_text(p.surface),
+        g.add_edge(tid, "IMPLEMENTS", pid, stance=intern_text(p.stance), surface=intern_text(p.surface),
                    **_prov_props(p.prov, rid))
     for c in ex.companies:
         cid = g.add_node(intern(f"company:{c.name}"), "Company", name=c.name, type=c.type,
