@@ -288,7 +288,7 @@ class Collector:
     def units(self) -> dict[tuple[str, str], str]:
         """(report, program) → co-occurrence unit on the page, for every report that has them. A report read
         twice (the same content) has the same units both times, so the first one's stand for both."""
-        return {(rid, pid): u for rid, (_, found) in self.where.items() for pid, u in found.items()}
+        return inc.page_units(self.where)
 
     def take(self, outcome: Any, idx: int | None) -> None:
         """One successful outcome; `idx` is the previous build's line it reuses (None: just extracted)."""

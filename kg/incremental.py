@@ -186,6 +186,13 @@ def load_previous(out: Path, extractions_name: str) -> Previous | None:
     return Previous(out, path, keys, spans, hashes, paragraphs, registry)
 
 
+def page_units(paragraphs: dict[str, tuple[dict[str, int], dict[str, str]]]) -> dict[tuple[str, str], str]:
+    """(report, program) → co-occurrence unit on the page, from the manifest's `paragraphs` (report →
+    (paragraph offsets, units)); the build's Collector and `kg viz` both read them this way."""
+    return {(str(rid), str(pid)): str(u)
+            for rid, (_, found) in paragraphs.items() for pid, u in found.items()}
+
+
 def write_manifest(root: Path, rows: list[tuple[Key, int, int, str]],
                    paragraphs: dict[str, tuple[dict[str, int], dict[str, str]]],
                    registry: Registry, stats: dict[str, Any]) -> None:

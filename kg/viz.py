@@ -307,10 +307,10 @@ def page_units(build_dir: Path) -> dict[tuple[str, str], str] | None:
     import json
 
     from kg.incremental import MANIFEST
+    from kg.incremental import page_units as units_of
 
     try:
-        where = json.loads((Path(build_dir) / MANIFEST).read_text(encoding="utf-8"))["paragraphs"]
-        return {(str(rid), str(pid)): str(u) for rid, (_, found) in where.items() for pid, u in found.items()}
+        return units_of(json.loads((Path(build_dir) / MANIFEST).read_text(encoding="utf-8"))["paragraphs"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
