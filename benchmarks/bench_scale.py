@@ -6,7 +6,7 @@ Usage: python benchmarks/bench_scale.py [--sizes 100 1000 10000] [--repeat 5 3 1
 For each N (corpus: benchmarks/synth.py, deterministic):
 * stages in this process, one worker, median of the repeats: read + normalize, extract (the
   registered components), resolve, paragraphs (kg.paragraphs re-reads each report, as the build does),
-  graph (kg.graph.add_extraction), RDF build (kg.rdf quads), Oxigraph load (bulk_extend of those quads),
+  graph (kg.graph.add_extraction), RDF build (kg.rdf N-Quads), Oxigraph load (bulk_load of that text),
   LadybugDB load (LadybugSink.write), the page (programs.html), and `jieba.lcut` (default mode, HMM on)
   over the same texts, for the throughput ratio;
 * once: Bolt load into a FalkorDB started here (tests/bolt_server.py, ≤3,000-byte requests; N ≤ --bolt-max), and the
@@ -117,7 +117,7 @@ def kg_build(inputs: Path, out: Path, *args: str) -> dict[str, float]:
 
 def stages(files: list[Path], work: Path, with_viz: bool) -> tuple[dict[str, float], dict[str, int], Any]:
     """One pass over every stage; returns seconds per stage, sizes, and the graph (for Bolt)."""
-    from pyoxigraph import Store
+    from pyoxigraph import RdfFormat, Store
 
     from kg.assembly import annotate as _annotate
     from kg.assembly import slim as _slim
@@ -127,7 +127,7 @@ def stages(files: list[Path], work: Path, with_viz: bool) -> tuple[dict[str, flo
     from kg.graph import PropertyGraph, add_extraction, report_id
     from kg.model import Extraction
     from kg.parallel import paragraphs
-    from kg.rdf import iter_quads
+    from kg.rdf import iter_nquads
     from kg.read import read_document
     from kg.resolve import resolve_extraction
     from kg.stores.base import conformant
@@ -167,20 +167,20 @@ def stages(files: list[Path], work: Path, with_viz: bool) -> tuple[dict[str, flo
     t["RDF build (quads)"] = time.perf_counter() - a
     shutil.rmtree(work / "ox", ignore_errors=True)
     store = Store(str(work / "ox"))
-    chunks, n_quads = iter_quads(clean, batch=QUAD_BATCH), 0
+    chunks, n_quads = iter_nquads(clean, batch=QUAD_BATCH), 0
     while True:  # made and loaded chunk by chunk, as OxigraphSink.write does; timed apart
         a = time.perf_counter()
-        quads = next(chunks, None)
+        chunk = next(chunks, None)
         b = time.perf_counter()
         t["RDF build (quads)"] += b - a
-        if quads is None:
+        if chunk is None:
             break
-        store.bulk_extend(quads)
-        n_quads += len(quads)
+        store.bulk_load(chunk[0], RdfFormat.N_QUADS)
+        n_quads += chunk[1]
         t["Oxigraph load"] += time.perf_counter() - b
     a = time.perf_counter()
     store.flush()
-    del store, quads
+    del store, chunk
     t["Oxigraph load"] += time.perf_counter() - a
     sizes = {"quads": n_quads, "nodes": len(clean.nodes), "edges": len(clean.edges)}
     shutil.rmtree(work / "lb", ignore_errors=True)

@@ -4,7 +4,7 @@
 graph (report by report, first writer wins, exactly as `kg.graph.build_graph`), what the summary and
 the page need is kept, and — in a full build — its RDF is loaded at once (`RdfStream`).
 
-Why stream RDF: mapping the graph to RDF and Oxigraph's on-disk bulk load (~100k quads/s; ~2,100 quads per
+Why stream RDF: mapping the graph to RDF and Oxigraph's on-disk bulk load (~80k quads/s; ~1,600 quads per
 report) are the largest cost of a build, and the build's own process mostly waits for its extraction workers
 meanwhile. A report's own quads — its named graph: the report, its observations, every fact it states
 with evidence — depend only on that report, so they are mapped and loaded as soon as it arrives. Shared
@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
-from pyoxigraph import Quad, RdfFormat
+from pyoxigraph import RdfFormat
 
 from kg import incremental as inc
 from kg.aggregates import DERIVED_EDGES
@@ -43,14 +43,10 @@ from kg.graph import (
 from kg.incremental import node_report
 from kg.model import Company, Extraction, Indicator, Program, Project
 
-# Quads per background `bulk_load` of workers' N-Quads (~20 MB): small enough to overlap extraction from
-# the first seconds of a build and to bound the loader's memory, large enough that per-call overhead is small.
+# Quads per background `bulk_load` of N-Quads (~20 MB): small enough to overlap extraction from the first
+# seconds of a build and to bound the loader's memory, large enough that per-call overhead is small. The
+# shared entities at the end of a build (`RdfStream.finish`, 10,000 reports: 1.1 M quads) go in chunks of it.
 NQ_BATCH = 100_000
-# Quads per `bulk_extend` of the shared entities at the end of a build (`RdfStream.finish`), as Quad objects
-# (~500 bytes each): 10,000 reports have 1.1 M; in one batch they would add ~0.9 GB to the build's peak,
-# in batches of 100k ~0.2 GB, and load as fast.
-ENTITY_BATCH = 100_000
-
 
 def own_part(part: PropertyGraph, rid: str) -> tuple[PropertyGraph, list[Node], list[Edge]]:
     """What of one report's graph is its own RDF: (graph resolving the edges, the report's own nodes, and
@@ -88,30 +84,29 @@ class ReportRdf:
 
 
 def report_nquads(ex: Extraction, offsets: dict[str, int] | None) -> ReportRdf:
-    """A report's own quads as N-Quads, made in the extraction worker: mapping ~2,100 quads per report to
+    """A report's own quads as N-Quads, made in the extraction worker: mapping ~1,700 quads per report to
     RDF is a tenth of a build's CPU, and the build's own process is its serial bottleneck. The parent
-    hands the bytes to Oxigraph's parser (`Store.bulk_load`), which loads them as fast as Quad objects."""
-    from kg.rdf import iter_quads, to_nquads
+    hands the bytes to Oxigraph's parser (`Store.bulk_load`)."""
+    from kg.rdf import iter_nquads
 
     part, rid = report_graph_of(ex, offsets)
     mapped, own, _ = own_part(part, rid)
-    quads = next(iter_quads(mapped, batch=sys.maxsize, nodes=own), [])
-    return ReportRdf(to_nquads(quads), len(quads))
+    data, quads = next(iter_nquads(mapped, batch=sys.maxsize, nodes=own), (b"", 0))
+    return ReportRdf(data, quads)
 
 
 class RdfStream:
     """Feeds an `OxigraphSink` report by report (`add`), then the shared entities (`finish`).
 
-    Workers' N-Quads are loaded in chunks by one background thread: `Store.bulk_load` releases the
-    interpreter lock, so Oxigraph indexes one chunk while this process takes in the next reports. At most
-    one chunk loads while the next one fills, which bounds the memory held."""
+    N-Quads are loaded in chunks by one background thread: `Store.bulk_load` releases the interpreter
+    lock, so Oxigraph indexes one chunk while this process takes in the next reports. At most one chunk
+    loads while the next one fills, which bounds the memory held."""
 
-    def __init__(self, sink: Any, batch: int, nq_batch: int | None = None) -> None:
-        self.sink, self.batch = sink, batch
-        self.nq_batch = NQ_BATCH if nq_batch is None else nq_batch
-        self.pending: list[Quad] = []
-        self.pending_nq: list[bytes] = []  # N-Quads made by the workers (`report_nquads`)
-        self.pending_nq_quads = 0
+    def __init__(self, sink: Any, batch: int | None = None) -> None:
+        self.sink = sink
+        self.batch = NQ_BATCH if batch is None else batch
+        self.pending: list[bytes] = []  # N-Quads not loaded yet (`report_nquads`, or mapped here)
+        self.pending_quads = 0
         self.streamed: set[str] = set()  # report ids already loaded (a duplicate file adds nothing new)
         self.deferred: list[Edge] = []  # edges whose endpoints this report lacks: judged on the whole graph
         self.quads = 0
@@ -123,25 +118,19 @@ class RdfStream:
             loading, self.loading = self.loading, None
             loading.result()  # a loader error surfaces here, in the build
 
-    def _push(self, quads: list[Quad]) -> None:
-        self.pending.extend(quads)
-        if len(self.pending) >= self.batch:
-            self._load_quads()
+    def _push(self, data: bytes, quads: int) -> None:
+        self.pending.append(data)
+        self.pending_quads += quads
+        if self.pending_quads >= self.batch:
+            self._load()
 
-    def _load_quads(self) -> None:
+    def _load(self) -> None:
         if self.pending:
             self._wait()
-            self.sink._store().bulk_extend(self.pending)
-            self.quads += len(self.pending)
-            self.pending = []
-
-    def _load_nquads(self) -> None:
-        if self.pending_nq:
-            self._wait()
-            data, store = b"".join(self.pending_nq), self.sink._store()
+            data, store = b"".join(self.pending), self.sink._store()
             self.loading = self.loader.submit(store.bulk_load, data, RdfFormat.N_QUADS)
-            self.quads += self.pending_nq_quads
-            self.pending_nq, self.pending_nq_quads = [], 0
+            self.quads += self.pending_quads
+            self.pending, self.pending_quads = [], 0
 
     def close(self) -> None:
         """Wait for a chunk still loading (its error is dropped: the build is failing anyway) and stop."""
@@ -156,7 +145,7 @@ class RdfStream:
     def add(self, part: PropertyGraph, rid: str, rdf: ReportRdf | None = None) -> None:
         """The graph `kg.graph.add_extraction` made of one report (its entities resolve the edges), with its
         own quads as N-Quads when a worker made them (`report_nquads`)."""
-        from kg.rdf import iter_quads
+        from kg.rdf import iter_nquads
 
         if rid in self.streamed:
             return
@@ -164,17 +153,14 @@ class RdfStream:
         mapped, own, deferred = own_part(part, rid)
         self.deferred.extend(deferred)
         if rdf is not None:
-            self.pending_nq.append(rdf.data)
-            self.pending_nq_quads += rdf.quads
-            if self.pending_nq_quads >= self.nq_batch:
-                self._load_nquads()
+            self._push(rdf.data, rdf.quads)
             return
-        for quads in iter_quads(mapped, batch=sys.maxsize, nodes=own):
-            self._push(quads)
+        for data, quads in iter_nquads(mapped, batch=sys.maxsize, nodes=own):
+            self._push(data, quads)
 
     def finish(self, graph: PropertyGraph) -> int:
         """Load the shared entities as `graph` (the whole build) has them; returns the quads loaded."""
-        from kg.rdf import iter_quads
+        from kg.rdf import iter_nquads
 
         entities = [n for n in graph.nodes.values() if n.label in LABELS and node_report(n) is None]
         edges = {}
@@ -184,10 +170,9 @@ class RdfStream:
                 edges[e.key] = e
         edges.update((k, e) for k, e in graph.edges.items() if e.type in DERIVED_EDGES)  # kg.aggregates
         whole = PropertyGraph(nodes=graph.nodes, edges=edges)
-        for quads in iter_quads(whole, batch=self.batch, nodes=entities):
-            self._push(quads)
-        self._load_nquads()
-        self._load_quads()
+        for data, quads in iter_nquads(whole, batch=self.batch, nodes=entities):
+            self._push(data, quads)
+        self._load()
         self._wait()
         self.loader.shutdown(wait=True)
         self.sink._store().flush()

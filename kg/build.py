@@ -339,9 +339,9 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
     try:
         if tmp is not None and SINKS.get("oxigraph") is _oxigraph and not (
                 prev is not None and (out / STORE_PATHS["oxigraph"]).exists()):
-            from kg.assembly import ENTITY_BATCH, RdfStream
+            from kg.assembly import RdfStream
 
-            stream = RdfStream(_oxigraph(tmp), ENTITY_BATCH)  # a full build: its RDF loads as reports arrive
+            stream = RdfStream(_oxigraph(tmp))  # a full build: its RDF loads as reports arrive
         if tmp is not None:
             tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700; the build should look like any mkdir
             with (tmp / EXTRACTIONS).open("wb") as fh:

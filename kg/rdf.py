@@ -15,13 +15,14 @@ Mapping decisions (kept here because every RDF consumer depends on them):
   ``tk:underProgram``) in its graph, so (s, p, o, graph) ↔ PropertyGraph edge key is one-to-one.
   An edge that carries more than ``report`` (offsets, quote, stance, ...) is also reified as a
   ``tk:Fact`` (⊑ rdf:Statement, prov:Entity) with rdf:subject/predicate/object, ``prov:wasDerivedFrom``
-  the report, ``prov:wasAttributedTo`` the extractor (prov:SoftwareAgent) and ``tk:evidence``.
-* Evidence is Web-Annotation style: ``tk:evidence`` → ``oa:SpecificResource`` (``oa:hasSource`` the
-  report, ``tk:sentence``) with an ``oa:TextPositionSelector`` (oa:start/oa:end, raw character offsets,
-  end exclusive) and an ``oa:TextQuoteSelector`` (oa:exact = raw characters). The resource is the span
-  (``id/text/<report>/<start>-<end>``), so the several facts read from one span (a project, its program
-  and company) share it. Observations carry their provenance directly (they are per-report nodes), the
-  same way. The per-edge ``file`` prop is dropped: it is the report's ``tk:fileName``.
+  the report and ``prov:wasAttributedTo`` the extractor (prov:SoftwareAgent).
+* Text evidence sits on the fact itself: ``tk:start``/``tk:end`` (raw character offsets of the report file
+  as decoded, end exclusive), ``tk:quote`` (those raw characters) and ``tk:sentence`` (the normalized
+  sentence). They are the values of a Web Annotation oa:TextPositionSelector / oa:TextQuoteSelector on the
+  report (`ontology/townkg.ttl` says so), written inline because a separate span resource with two selector
+  nodes took 10 quads per span, 37% of a build's RDF, and Oxigraph's load costs ~12 µs of CPU per quad
+  (issue #8). Observations carry the same properties (they are per-report nodes). The per-edge ``file``
+  prop is dropped: it is the report's ``tk:fileName``.
 * Observations are ``qb:Observation`` in one ``qb:DataSet`` per report (structure ``tk:dsd``):
   dimensions tk:measures (indicator), tk:refArea (town, materialized inverse of REPORTS) and tk:period;
   measures tk:value / tk:growthPct (xsd:decimal); tk:unit attribute. Periods that are a bare year are
@@ -41,57 +42,51 @@ Mapping decisions (kept here because every RDF consumer depends on them):
 
 from __future__ import annotations
 
-import math
-import re
 import sys
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from decimal import Decimal, InvalidOperation
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, serialize
+from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
-from kg.graph import Node, PropertyGraph, short_hash
+from kg.graph import Node, PropertyGraph
+from kg.rdf_terms import (
+    ENTITIES,
+    GRAPH_BASE,
+    ID,
+    PREFIXES,
+    TK,
+    agent_term,
+    camel,
+    dataset_term,
+    fact_term,
+    graph_term,
+    iri,
+    literal_term,
+    node_term,
+    term_value,
+    zh_term,
+)
 
-TK = "https://townkg.org/ns#"
-ID = "https://townkg.org/id/"
-GRAPH_BASE = "https://townkg.org/graph/"
+__all__ = ["GRAPH_BASE", "ID", "PREFIXES", "TK"]  # re-exported: SPARQL code and stores name them from here
+
 ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology"
 SHAPES_PATH = ONTOLOGY / "shapes.ttl"
 ONTOLOGY_PATH = ONTOLOGY / "townkg.ttl"
-
-PREFIXES = {
-    "tk": TK,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "dct": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "org": "http://www.w3.org/ns/org#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "schema": "https://schema.org/",
-}
 SPARQL_PREFIXES = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
 
 
 @cache
 def _n(curie: str) -> NamedNode:
-    prefix, local = curie.split(":", 1)
-    return NamedNode(PREFIXES[prefix] + local)
+    return NamedNode(term_value(iri(curie)))
 
 
 RDF_TYPE = _n("rdf:type")
-RDFS_LABEL = _n("rdfs:label")
-PREF_LABEL = _n("skos:prefLabel")
-DCT_ID = _n("dct:identifier")
-WAS_DERIVED = _n("prov:wasDerivedFrom")
-ENTITIES_GRAPH = NamedNode(GRAPH_BASE + "entities")
+ENTITIES_GRAPH = NamedNode(term_value(ENTITIES))
 
 # rdf:types per label: the tk class first, then materialized standard classes.
 CLASSES: dict[str, tuple[str, ...]] = {
@@ -147,118 +142,56 @@ PROPS: dict[tuple[str, str], tuple[str, str]] = {
 }
 PROV_KEYS = ("report", "file", "start", "end", "quote", "sentence", "extractor")
 
-_XSD = PREFIXES["xsd"]
-_DT = {k: NamedNode(_XSD + k) for k in ("decimal", "double", "integer", "nonNegativeInteger", "gYear", "date",
-                                        "boolean", "string")}
-_YEAR = re.compile(r"^\d{4}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-
-# IRIs are immutable and the same ids recur (a report's graph on each of its edges, shared entities on
-# every report's edges): caching them saves a quarter of the RDF mapping's time (URL quoting).
-@lru_cache(maxsize=1 << 16)
 def node_iri(node_id: str) -> NamedNode:
-    return NamedNode(ID + quote(node_id, safe=":"))
+    return NamedNode(term_value(node_term(node_id)))
 
 
-@lru_cache(maxsize=1 << 12)
 def report_graph(report_id: str) -> NamedNode:
-    return NamedNode(GRAPH_BASE + quote(report_id, safe=":"))
+    return NamedNode(term_value(graph_term(report_id)))
 
 
-@cache
 def agent_iri(extractor: str) -> NamedNode:
-    return NamedNode(ID + "agent/" + quote(extractor, safe=":@"))
+    return NamedNode(term_value(agent_term(extractor)))
 
 
 def fact_iri(key: tuple[str, str, str, str]) -> NamedNode:
-    return NamedNode(ID + "fact/" + short_hash(*key, n=24))
-
-
-def span_iri(props: dict[str, Any]) -> NamedNode:
-    """The text span a fact was read from: ``id/text/<report>/<start>-<end>``, shared by its facts."""
-    rid = quote(str(props.get("report") or "-"), safe=":")
-    start, end = props.get("start"), props.get("end")
-    if start is not None and end is not None:
-        return NamedNode(f"{ID}text/{rid}/{start}-{end}")
-    return NamedNode(f"{ID}text/{rid}/{short_hash(props.get('quote'), props.get('sentence'))}")
-
-
-def dataset_iri(report_id: str) -> NamedNode:
-    return NamedNode(ID + "dataset/" + quote(report_id, safe=":"))
-
-
-def camel(key: str) -> str:
-    head, *rest = re.split(r"[_\W]+", key.strip()) or [key]
-    return quote(head[:1].lower() + head[1:] + "".join(w[:1].upper() + w[1:] for w in rest), safe="")
+    return NamedNode(term_value(fact_term(key)))
 
 
 @cache
-def edge_predicate(edge_type: str) -> NamedNode:
+def edge_term(edge_type: str) -> str:
     curie = EDGE_PREDICATES.get(edge_type)
-    return _n(curie) if curie else NamedNode(TK + camel(edge_type.lower()))
+    return iri(curie) if curie else f"<{TK}{camel(edge_type.lower())}>"
 
 
-def _decimal(x: Any) -> Literal:
-    """Numbers as xsd:decimal (exact lexical form); NaN/inf only fit xsd:double."""
-    if isinstance(x, bool) or not isinstance(x, int | float | Decimal):
-        try:
-            x = float(str(x).strip())
-        except ValueError:
-            return Literal(str(x))  # not a number: shapes will report the wrong datatype
-    if isinstance(x, float) and not math.isfinite(x):
-        return Literal("NaN" if math.isnan(x) else ("INF" if x > 0 else "-INF"), datatype=_DT["double"])
-    try:
-        text = format(Decimal(repr(x) if isinstance(x, float) else x), "f")
-    except InvalidOperation:
-        return Literal(str(x))
-    return Literal(text, datatype=_DT["decimal"])
+def edge_predicate(edge_type: str) -> NamedNode:
+    return NamedNode(term_value(edge_term(edge_type)))
 
 
-def literal(value: Any, kind: str) -> Literal:
-    """Typed literal for a property value of the given kind (see PROPS)."""
-    if kind == "zh":
-        return Literal(str(value), language="zh")
-    if kind == "dec":
-        return _decimal(value)
-    if kind == "nnint" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return Literal(str(value), datatype=_DT["nonNegativeInteger"])
-    if kind == "year" and _YEAR.match(str(value)):
-        return Literal(str(value), datatype=_DT["gYear"])
-    if kind == "period":
-        s = str(value)
-        return Literal(s, datatype=_DT["gYear"]) if _YEAR.match(s) else Literal(s)
-    if kind == "date" and _DATE.match(str(value)):
-        return Literal(str(value), datatype=_DT["date"])
-    return auto_literal(value) if kind == "auto" else Literal(str(value))
-
-
-def auto_literal(value: Any) -> Literal:
-    """Literal for a prop the mapping does not know, typed from the Python value."""
-    if isinstance(value, bool):
-        return Literal("true" if value else "false", datatype=_DT["boolean"])
-    if isinstance(value, int):
-        return Literal(str(value), datatype=_DT["integer"])
-    if isinstance(value, float | Decimal):
-        return _decimal(value)
-    return Literal(str(value))
-
-
-def _prop(label: str, key: str) -> tuple[NamedNode, str]:
+@cache
+def _prop(label: str, key: str) -> tuple[str, str]:
     pred, kind = PROPS.get((label, key)) or PROPS.get(("*", key)) or ("", "auto")
-    return (_n(pred) if pred else NamedNode(TK + camel(key))), kind
+    return (iri(pred) if pred else f"<{TK}{camel(key)}>"), kind
+
+
+_T = {c: iri(c) for c in (
+    "rdf:type", "rdfs:label", "skos:prefLabel", "dct:identifier", "prov:wasDerivedFrom",
+    "prov:wasAttributedTo", "prov:SoftwareAgent", "skos:inScheme", "skos:altLabel", "tk:start", "tk:end",
+    "tk:quote", "tk:sentence", "tk:Fact", "rdf:subject", "rdf:predicate", "rdf:object", "qb:dataSet",
+    "qb:DataSet", "qb:structure", "tk:dsd")}
+_TYPES = {label: [iri(c) for c in cs] for label, cs in CLASSES.items()}
 
 
 class _Emitter:
-    """Collects quads, writing shared one-off resources (agents, data sets) only once."""
+    """Collects N-Quads lines, writing shared one-off resources (agents, data sets) only once."""
 
     def __init__(self) -> None:
-        self.quads: list[Quad] = []
+        self.lines: list[str] = []
         self.seen: set[str] = set()
-        self.types = {label: [_n(c) for c in cs] for label, cs in CLASSES.items()}
 
-    def add(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal, g: NamedNode) -> None:
-        self.quads.append(Quad(s, p, o, g))
+    def add(self, s: str, p: str, o: str, g: str) -> None:
+        self.lines.append(f"{s} {p} {o} {g} .\n")
 
     def once(self, key: str) -> bool:
         if key in self.seen:
@@ -266,83 +199,131 @@ class _Emitter:
         self.seen.add(key)
         return True
 
-    def agent(self, extractor: str) -> NamedNode:
-        iri = agent_iri(extractor)
+    def take(self) -> tuple[bytes, int]:
+        lines, self.lines = self.lines, []
+        return "".join(lines).encode("utf-8"), len(lines)
+
+    def agent(self, extractor: str) -> str:
+        term = agent_term(extractor)
         if self.once("agent:" + extractor):
-            self.add(iri, RDF_TYPE, _n("prov:SoftwareAgent"), ENTITIES_GRAPH)
-            self.add(iri, RDFS_LABEL, Literal(extractor), ENTITIES_GRAPH)
-        return iri
+            self.add(term, _T["rdf:type"], _T["prov:SoftwareAgent"], ENTITIES)
+            self.add(term, _T["rdfs:label"], literal_term(extractor, "str"), ENTITIES)
+        return term
 
-    def provenance(self, subj: NamedNode, props: dict[str, Any], g: NamedNode) -> None:
-        """prov:wasDerivedFrom the report, attribution to the extractor, and the text evidence."""
+    def provenance(self, subj: str, props: dict[str, Any], g: str) -> None:
+        """prov:wasDerivedFrom the report, attribution to the extractor, and the text evidence inline."""
         rid = props.get("report")
-        report = node_iri(str(rid)) if rid else None
-        if report is not None:
-            self.add(subj, WAS_DERIVED, report, g)
+        if rid:
+            self.add(subj, _T["prov:wasDerivedFrom"], node_term(str(rid)), g)
         if props.get("extractor"):
-            self.add(subj, _n("prov:wasAttributedTo"), self.agent(str(props["extractor"])), g)
-        has_pos = props.get("start") is not None and props.get("end") is not None
-        if not (has_pos or props.get("quote") or props.get("sentence")):
-            return
-        ev = span_iri(props)
-        self.add(subj, _n("tk:evidence"), ev, g)
-        if not self.once(ev.value):
-            return  # facts read from the same span share one evidence resource
-        self.add(ev, RDF_TYPE, _n("oa:SpecificResource"), g)
-        if report is not None:
-            self.add(ev, _n("oa:hasSource"), report, g)
-        if props.get("sentence"):
-            self.add(ev, _n("tk:sentence"), Literal(str(props["sentence"]), language="zh"), g)
-        if has_pos:
-            pos = NamedNode(ev.value + "#pos")
-            self.add(ev, _n("oa:hasSelector"), pos, g)
-            self.add(pos, RDF_TYPE, _n("oa:TextPositionSelector"), g)
-            self.add(pos, _n("oa:start"), literal(props["start"], "nnint"), g)
-            self.add(pos, _n("oa:end"), literal(props["end"], "nnint"), g)
+            self.add(subj, _T["prov:wasAttributedTo"], self.agent(str(props["extractor"])), g)
+        start, end = props.get("start"), props.get("end")
+        if start is not None and end is not None:
+            self.add(subj, _T["tk:start"], literal_term(start, "nnint"), g)
+            self.add(subj, _T["tk:end"], literal_term(end, "nnint"), g)
         if props.get("quote"):
-            qs = NamedNode(ev.value + "#quote")
-            self.add(ev, _n("oa:hasSelector"), qs, g)
-            self.add(qs, RDF_TYPE, _n("oa:TextQuoteSelector"), g)
-            self.add(qs, _n("oa:exact"), Literal(str(props["quote"])), g)
+            self.add(subj, _T["tk:quote"], literal_term(props["quote"], "str"), g)
+        if props.get("sentence"):
+            self.add(subj, _T["tk:sentence"], zh_term(str(props["sentence"])), g)
 
-    def node(self, n: Node, iri: NamedNode) -> None:
+    def node(self, n: Node, subj: str) -> None:
         rid = n.props.get("report")
         per_report = n.label == "Report" or rid is not None
-        g = report_graph(n.id if n.label == "Report" else str(rid)) if per_report else ENTITIES_GRAPH
-        for t in self.types.get(n.label) or [NamedNode(TK + quote(n.label, safe=""))]:
-            self.add(iri, RDF_TYPE, t, g)
-        self.add(iri, DCT_ID, Literal(n.id), g)
+        g = graph_term(n.id if n.label == "Report" else str(rid)) if per_report else ENTITIES
+        for t in _TYPES.get(n.label) or [f"<{TK}{quote(n.label, safe='')}>"]:
+            self.add(subj, _T["rdf:type"], t, g)
+        self.add(subj, _T["dct:identifier"], literal_term(n.id, "str"), g)
         if n.label in SCHEMES:
-            self.add(iri, _n("skos:inScheme"), _n(SCHEMES[n.label]), g)
+            self.add(subj, _T["skos:inScheme"], iri(SCHEMES[n.label]), g)
         for key, value in n.props.items():
             if value is None or (rid is not None and key in PROV_KEYS):
                 continue
             pred, kind = _prop(n.label, key)
             if kind == "aliases":
                 for alias in filter(None, str(value).split("|")):
-                    self.add(iri, pred, Literal(alias, language="zh"), g)
+                    self.add(subj, pred, zh_term(alias), g)
                 continue
-            self.add(iri, pred, literal(value, kind), g)
+            self.add(subj, pred, literal_term(value, kind), g)
             if key == "name" and n.label in PREF_LABELLED:
-                self.add(iri, PREF_LABEL, literal(value, "zh"), g)
+                self.add(subj, _T["skos:prefLabel"], zh_term(str(value)), g)
         if rid is not None:
-            self.provenance(iri, n.props, g)
+            self.provenance(subj, n.props, g)
         if n.label == "Observation" and rid is not None:
-            ds = dataset_iri(str(rid))
-            self.add(iri, _n("qb:dataSet"), ds, g)
+            ds = dataset_term(str(rid))
+            self.add(subj, _T["qb:dataSet"], ds, g)
             if self.once("ds:" + str(rid)):
-                self.add(ds, RDF_TYPE, _n("qb:DataSet"), g)
-                self.add(ds, _n("qb:structure"), _n("tk:dsd"), g)
-                self.add(ds, WAS_DERIVED, node_iri(str(rid)), g)
+                self.add(ds, _T["rdf:type"], _T["qb:DataSet"], g)
+                self.add(ds, _T["qb:structure"], _T["tk:dsd"], g)
+                self.add(ds, _T["prov:wasDerivedFrom"], node_term(str(rid)), g)
+
+    def edge(self, pg: PropertyGraph, e: Any) -> None:
+        s, o, p = node_term(e.src), node_term(e.dst), edge_term(e.type)
+        g = graph_of_edge(pg, e.src, e.props)
+        self.add(s, p, o, g)
+        surface, dst = e.props.get("surface"), pg.nodes.get(e.dst)
+        if e.type == "IMPLEMENTS" and surface and dst is not None and surface != dst.props.get("name"):
+            self.add(o, _T["skos:altLabel"], zh_term(str(surface)), g)
+        if e.type in _SUPER_SAME_DIR:
+            self.add(s, iri(_SUPER_SAME_DIR[e.type]), o, g)
+        if e.type in _INVERSE:
+            self.add(o, iri(_INVERSE[e.type]), s, g)
+        if e.type == "IMPLEMENTS" and e.props.get("stance") in STANCE_PREDICATES:
+            self.add(s, iri(STANCE_PREDICATES[e.props["stance"]]), o, g)
+        extra = {k: v for k, v in e.props.items() if k not in PROV_KEYS and v is not None}
+        if not extra and not any(e.props.get(k) is not None for k in PROV_KEYS if k != "report"):
+            return  # the named graph already says which report asserted it
+        f = fact_term(e.key)
+        self.add(f, _T["rdf:type"], _T["tk:Fact"], g)
+        self.add(f, _T["rdf:subject"], s, g)
+        self.add(f, _T["rdf:predicate"], p, g)
+        self.add(f, _T["rdf:object"], o, g)
+        for key, value in extra.items():
+            pred, kind = _prop("*", key)
+            self.add(f, pred, literal_term(value, kind), g)
+        self.provenance(f, e.props, g)
 
 
-def graph_of_edge(pg: PropertyGraph, src: str, props: dict[str, Any]) -> NamedNode:
+def graph_of_edge(pg: PropertyGraph, src: str, props: dict[str, Any]) -> str:
     """Report's graph for edges read from a report (ABOUT: its Report's), else the entities graph."""
     rid = props.get("report")
     if rid:
-        return report_graph(str(rid))
+        return graph_term(str(rid))
     node = pg.nodes.get(src)
-    return report_graph(src) if node is not None and node.label == "Report" else ENTITIES_GRAPH
+    return graph_term(src) if node is not None and node.label == "Report" else ENTITIES
+
+
+def iter_nquads(pg: PropertyGraph, batch: int = 250_000,
+                nodes: Iterable[Node] | None = None) -> Iterator[tuple[bytes, int]]:
+    """The graph's RDF as N-Quads, in chunks of about `batch` quads: (UTF-8 text, quads in it). Content and
+    order are deterministic for a given graph; stores load a large graph chunk by chunk (20 million quads for
+    10,000 reports would not fit in memory at once).
+
+    `nodes` limits the node descriptions emitted (default: all of `pg`'s) while `pg` still resolves the
+    edges' endpoints: a build maps each report's own part as it is extracted, and the shared entities,
+    whose properties later reports may complete, once at the end.
+    """
+    em = _Emitter()
+    for n in pg.nodes.values() if nodes is None else nodes:
+        em.node(n, node_term(n.id))
+        if len(em.lines) >= batch:
+            yield em.take()
+    for e in pg.edges.values():
+        if len(em.lines) >= batch:
+            yield em.take()
+        em.edge(pg, e)
+    if em.lines:
+        yield em.take()
+
+
+def parse_nquads(data: bytes) -> list[Quad]:
+    return list(parse(data, format=RdfFormat.N_QUADS))
+
+
+def iter_quads(pg: PropertyGraph, batch: int = 250_000,
+               nodes: Iterable[Node] | None = None) -> Iterator[list[Quad]]:
+    """`iter_nquads` as pyoxigraph Quad objects (same quads, same order), for consumers that need terms."""
+    for data, _ in iter_nquads(pg, batch, nodes):
+        yield parse_nquads(data)
 
 
 def graph_to_quads(pg: PropertyGraph) -> list[Quad]:
@@ -350,54 +331,9 @@ def graph_to_quads(pg: PropertyGraph) -> list[Quad]:
     return next(iter_quads(pg, batch=sys.maxsize), [])
 
 
-def iter_quads(pg: PropertyGraph, batch: int = 250_000,
-               nodes: Iterable[Node] | None = None) -> Iterator[list[Quad]]:
-    """The quads of `graph_to_quads`, same order, in lists of about `batch`: stores load a large graph's
-    RDF chunk by chunk (20 million quads for 10,000 reports would take ~10 GB as one list).
-
-    `nodes` limits the node descriptions emitted (default: all of `pg`'s) while `pg` still resolves the
-    edges' endpoints: a build streams each report's own part as it is extracted, and the shared
-    entities, whose properties later reports may complete, once at the end.
-    """
-    em = _Emitter()
-    iris = {nid: node_iri(nid) for nid in pg.nodes}
-    for n in pg.nodes.values() if nodes is None else nodes:
-        em.node(n, iris.get(n.id) or node_iri(n.id))
-        if len(em.quads) >= batch:
-            yield em.quads
-            em.quads = []
-    for e in pg.edges.values():
-        if len(em.quads) >= batch:
-            yield em.quads
-            em.quads = []
-        s = iris.get(e.src) or node_iri(e.src)
-        o = iris.get(e.dst) or node_iri(e.dst)
-        p = edge_predicate(e.type)
-        g = graph_of_edge(pg, e.src, e.props)
-        em.add(s, p, o, g)
-        surface, dst = e.props.get("surface"), pg.nodes.get(e.dst)
-        if e.type == "IMPLEMENTS" and surface and dst is not None and surface != dst.props.get("name"):
-            em.add(o, _n("skos:altLabel"), Literal(str(surface), language="zh"), g)
-        if e.type in _SUPER_SAME_DIR:
-            em.add(s, _n(_SUPER_SAME_DIR[e.type]), o, g)
-        if e.type in _INVERSE:
-            em.add(o, _n(_INVERSE[e.type]), s, g)
-        if e.type == "IMPLEMENTS" and e.props.get("stance") in STANCE_PREDICATES:
-            em.add(s, _n(STANCE_PREDICATES[e.props["stance"]]), o, g)
-        extra = {k: v for k, v in e.props.items() if k not in PROV_KEYS and v is not None}
-        if not extra and not any(e.props.get(k) is not None for k in PROV_KEYS if k != "report"):
-            continue  # the named graph already says which report asserted it
-        f = fact_iri(e.key)
-        em.add(f, RDF_TYPE, _n("tk:Fact"), g)
-        em.add(f, _n("rdf:subject"), s, g)
-        em.add(f, _n("rdf:predicate"), p, g)
-        em.add(f, _n("rdf:object"), o, g)
-        for key, value in extra.items():
-            pred, kind = _prop("*", key)
-            em.add(f, pred, literal(value, kind), g)
-        em.provenance(f, e.props, g)
-    if em.quads:
-        yield em.quads
+def graph_to_nquads(pg: PropertyGraph) -> bytes:
+    """All of the graph's RDF as one N-Quads text (`iter_nquads` in one chunk)."""
+    return next(iter_nquads(pg, batch=sys.maxsize), (b"", 0))[0]
 
 
 def count_triples(quads: Iterable[Quad]) -> dict[str, int]:

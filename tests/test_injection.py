@@ -50,7 +50,7 @@ TOWN = "岱西镇'}) DETACH DELETE n //"
 REPORT = "report:" + "c" * 16
 FIND = "MATCH (t:Town)-[e:IMPLEMENTS]->(p:Program {name: $p}) RETURN t.name AS town, e.quote AS quote"
 FIND_SPARQL = ("SELECT ?town ?quote WHERE { ?p a tk:Program ; rdfs:label ?name . FILTER(STR(?name) = ?x) "
-               "?t tk:implements ?p ; rdfs:label ?town . ?f rdf:object ?p ; tk:evidence/oa:hasSelector/oa:exact ?quote }")
+               "?t tk:implements ?p ; rdfs:label ?town . ?f rdf:object ?p ; tk:quote ?quote }")
 runner = CliRunner()
 
 

@@ -33,7 +33,7 @@ DAIXI_FISCAL_2022 = ("SELECT ?yuan ?v ?unit WHERE { GRAPH ?g { ?o tk:measures ?i
 PROGRAMS_PER_TOWN = ("SELECT ?town (COUNT(DISTINCT ?p) AS ?n) WHERE { GRAPH ?g { ?t tk:implements ?p }"
                      " GRAPH ?e { ?t rdfs:label ?town } } GROUP BY ?town")
 EVIDENCE = ("SELECT ?town ?start ?exact WHERE { GRAPH ?g { ?o tk:measures ?i ; tk:refArea ?t ;"
-            " tk:evidence/oa:hasSelector ?s , ?q . ?s oa:start ?start . ?q oa:exact ?exact }"
+            " tk:start ?start ; tk:quote ?exact }"
             " GRAPH ?e { ?i skos:prefLabel '财政总收入'@zh . ?t rdfs:label ?town } }")
 
 

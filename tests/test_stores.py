@@ -116,8 +116,7 @@ def test_sparql_answers(tmp_path: Path) -> None:
                         " ?t rdfs:label ?name } ORDER BY ?name")
         assert [r["name"] for r in rows] == ["岱西镇", "衢山镇"]
         rows = ox.query("SELECT ?g ?start ?exact WHERE { GRAPH ?g { ?f a tk:Fact ; rdf:subject ?t ;"
-                        " rdf:predicate tk:implements ; tk:evidence/oa:hasSelector ?s , ?q ."
-                        " ?s oa:start ?start . ?q oa:exact ?exact } } ORDER BY ?g")
+                        " rdf:predicate tk:implements ; tk:start ?start ; tk:quote ?exact } } ORDER BY ?g")
         assert [(r["g"].rsplit("/", 1)[1], r["start"], r["exact"]) for r in rows] == [
             (R1, 120, "乡村振兴"), (R2, 120, "乡村振兴")]
         rows = ox.query("SELECT ?v ?n ?period ?town WHERE { ?o a qb:Observation ; tk:measures/skos:prefLabel"
