@@ -123,8 +123,8 @@ class Registry:
         return r
 
     def to_json(self) -> dict[str, Any]:
-        return {"nodes": [[n.id, n.label, n.props] for n in self.nodes.values()],
-                "edges": [[e.src, e.type, e.dst, e.props] for e in self.edges.values()],
+        return {"nodes": [[n.id, n.label, dict(n.props)] for n in self.nodes.values()],
+                "edges": [[e.src, e.type, e.dst, dict(e.props)] for e in self.edges.values()],
                 "agents": sorted(self.agents), "reports": sorted(self.reports)}
 
     @classmethod

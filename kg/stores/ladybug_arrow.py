@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kg.graph import EDGE_TYPES
+from kg.graph import EDGE_TYPES, Props
 
 log = logging.getLogger("kg.stores.ladybug_store")
 
@@ -99,12 +99,59 @@ def arrow_table(head: dict[str, list[str]], props: list[dict[str, Any]],
     return pa.table(arrays + list(body), names=[*head, *(c for c, _ in cols)])
 
 
+def typed(values: list[Any], typ: str) -> pa.Array:
+    """`column`, without its per-value checks when Arrow's own inference already gives the column's type
+    (the common case: strings, ints, floats as `kg.graph` writes them); else `column` decides."""
+    try:
+        arr = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        return column(values, typ)
+    if arr.type == ARROW[typ]:
+        return arr
+    if arr.type == pa.null():
+        return pa.nulls(len(values), ARROW[typ])
+    return column(values, typ)
+
+
+def layout_table(head: dict[str, list[str]], props: list[Props], cols: list[tuple[str, str]]) -> pa.Table:
+    """`arrow_table` of `kg.graph.Props`: rows are grouped by layout, each group's values transposed at
+    once (`zip(*tuples)`, in C) and converted column by column; with several layouts, the rows are put
+    back in their order with one `take`. No dict per row is read, no struct is converted."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, p in enumerate(props):
+        lay = p.layout
+        g = groups.get(lay)
+        if g is None:
+            groups[lay] = [i]
+        else:
+            g.append(i)
+    parts: list[list[pa.Array]] = [[] for _ in cols]
+    for lay, idx in groups.items():
+        vals = list(zip(*(props[i].values_tuple for i in idx), strict=True)) if lay else []
+        where = {k: j for j, k in enumerate(lay)}
+        for part, (c, t) in zip(parts, cols, strict=True):
+            j = where.get(c)
+            part.append(pa.nulls(len(idx), ARROW[t]) if j is None else typed(list(vals[j]), t))
+    body = [pa.concat_arrays(p) if len(p) > 1 else p[0] for p in parts] if groups else \
+        [pa.array([], ARROW[t]) for _, t in cols]
+    if len(groups) > 1:
+        order = pc.sort_indices(pa.array([i for idx in groups.values() for i in idx], pa.int64()))
+        body = [pc.take(a, order) for a in body]
+    arrays = [pa.array(v, pa.string()) for v in head.values()]
+    return pa.table(arrays + body, names=[*head, *(c for c, _ in cols)])
+
+
 Job = tuple[str, list[Any], list[tuple[str, str]]]  # table, its new nodes or edges, its columns
 
 
 def job_table(job: Job) -> pa.Table:
     table, rows, cols = job
+    props = [r.props for r in rows]
     if table in EDGE_TYPES:
-        head = {"from": [e.src for e in rows], "to": [e.dst for e in rows]}
-        return arrow_table(head, [e.props for e in rows], cols)
-    return arrow_table({"id": [n.id for n in rows]}, [n.props for n in rows], cols)
+        keys = [e.key for e in rows]
+        head = {"from": [k[0] for k in keys], "to": [k[2] for k in keys]}
+    else:
+        head = {"id": [n.id for n in rows]}
+    if all(type(p) is Props for p in props):
+        return layout_table(head, props, cols)
+    return arrow_table(head, [dict(p) for p in props], cols)
