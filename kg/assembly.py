@@ -15,6 +15,7 @@ whole graph: a quad store is a set, so the extractor agents each report re-state
 
 from __future__ import annotations
 
+import gc
 import json
 import pickle
 import sys
@@ -297,4 +298,8 @@ class Collector:
             self.where[rid] = _where(offsets, found)
         self.slim.append(zlib.compress(pickle.dumps(slim(ex), pickle.HIGHEST_PROTOCOL), 1))
         if len(self.slim) % TRIM_EVERY == 0:
+            # The graph taken so far lives until the stores are written: the cyclic garbage collector need
+            # not traverse it again at every full collection (15% of the build process's CPU at 1,000
+            # reports). `kg.build` unfreezes when the build ends.
+            gc.freeze()
             trim_heap()

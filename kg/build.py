@@ -27,6 +27,7 @@ next incremental build reuses).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -357,6 +358,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
                     if idx is not None:
                         result.reused.append(outcome.path)
         report("extract", len(files), len(files), "")
+        gc.freeze()  # the build's graph stays until the end; writing the stores need not re-scan it
         if not result.ok:
             result.summary = summarize([], result.failed, {})
             if stream is not None:
@@ -393,5 +395,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        gc.unfreeze()  # what the Collector froze (its graph) is collectable again
     result.seconds = time.perf_counter() - started
     return result
