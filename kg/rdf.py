@@ -56,8 +56,6 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse, serialize
 from kg.graph import Node, PropertyGraph
 from kg.rdf_terms import (
     ENTITIES,
-    GRAPH_BASE,
-    ID,
     PREFIXES,
     TK,
     agent_term,
@@ -71,8 +69,8 @@ from kg.rdf_terms import (
     term_value,
     zh_term,
 )
-
-__all__ = ["GRAPH_BASE", "ID", "PREFIXES", "TK"]  # re-exported: SPARQL code and stores name them from here
+from kg.rdf_terms import GRAPH_BASE as GRAPH_BASE  # re-exported: SPARQL code and stores name them from here
+from kg.rdf_terms import ID as ID
 
 ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology"
 SHAPES_PATH = ONTOLOGY / "shapes.ttl"
