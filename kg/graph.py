@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, MutableMapping, ValuesView
 from dataclasses import dataclass, field
+from operator import is_
 from sys import intern
 from typing import Any
 
@@ -185,6 +186,7 @@ class Node:
 
 
 type_of = type  # `Edge.__init__` has a parameter named `type`
+_LAST: list[tuple[Any, ...]] = [()]  # the values of the edge made last (`Edge.__init__`)
 
 
 class Edge(Props):
@@ -202,6 +204,12 @@ class Edge(Props):
             self._k, self._v = props._k, props._v  # type: ignore[union-attr]
         else:
             Props.__init__(self, props or {})
+            last = _LAST[0]  # the edges of one fact (a project's HAS_PROJECT, UNDER_PROGRAM, INVOLVES; an
+            v = self._v  # observation's three edges) carry the same values: one tuple for all of them
+            if len(v) == len(last) and all(map(is_, v, last)):
+                self._v = last
+            else:
+                _LAST[0] = v
         self.key = (src, type, dst, str(self.get("report", "")))
 
     @property

@@ -89,3 +89,42 @@ def test_collector_keeps_compactly_what_it_took(tmp_path: Path) -> None:
     assert list(got.graph.edges) == list(whole.edges)
     assert {k: (n.label, n.props) for k, n in got.graph.nodes.items()} == \
         {k: (n.label, n.props) for k, n in whole.nodes.items()}
+
+
+def test_the_build_graph_is_compact() -> None:
+    """Edges hold their properties themselves (no dict, no second object) in tuples of a shared layout, and
+    the edges of one fact share one values tuple: the seeds' graph stays within ~200 bytes of Python
+    objects per edge (Edge, values tuple, key tuple; strings apart), where a props dict alone took ~240."""
+    import sys
+
+    from kg.graph import Edge, Props, build_graph
+    from kg.parallel import extract_one
+
+    root = Path(__file__).resolve().parents[1] / "seeds"
+    g = build_graph([o.ex for o in (extract_one(p, 10 << 20) for p in sorted(root.glob("*.txt"))) if o.ex])
+    edges = list(g.edges.values())
+    assert len(edges) > 300 and all(type(e) is Edge and e.props is e for e in edges)
+    assert all(k is e.key for k, e in g.edges.items())
+    tuples = {id(e.values_tuple): e.values_tuple for e in edges}
+    assert len(tuples) < 0.8 * len(edges)  # shared by the edges of one fact
+    size = sum(map(sys.getsizeof, edges)) + sum(map(sys.getsizeof, tuples.values())) + \
+        sum(sys.getsizeof(e.key) for e in edges)
+    assert size / len(edges) < 200
+    assert len({e.props.layout for e in edges}) < 30 and all(type(n.props) is Props for n in g.nodes.values())
+
+
+def test_positional_tables_equal_the_dict_tables() -> None:
+    """`layout_table` (Props, grouped by layout) gives the table `arrow_table` gives for the same rows as dicts,
+    in the rows' order, including values that need coercion and columns no row has."""
+    from kg.graph import Props
+    from kg.stores.ladybug_arrow import arrow_table, layout_table
+
+    rows = [Props({"a": "x", "n": 1}), Props({"n": 2.0, "a": "y"}), Props({"a": None}), Props({}),
+            Props({"a": 3, "n": "4", "f": float("nan")}), Props({"n": True, "z": 1}), Props({"a": "z", "n": 5})]
+    cols = [("a", "STRING"), ("n", "INT64"), ("f", "DOUBLE"), ("none", "STRING"), ("z", "BOOLEAN")]
+    head = {"id": [str(i) for i in range(len(rows))]}
+    want = arrow_table(head, [dict(p) for p in rows], cols)
+    got = layout_table(head, rows, cols)
+    assert got.equals(want) and got.schema == want.schema
+    assert got.column("n").to_pylist() == [1, 2, None, None, 4, 1, 5]
+    assert layout_table({"id": []}, [], cols).num_rows == 0
