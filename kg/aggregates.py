@@ -17,7 +17,7 @@ build's Registry), so an incremental build updates exactly the pairs whose count
 ...     _ = g.add_node("program:" + n, "Program", name=n)
 >>> for prog, para in (("a", 0), ("b", 0), ("c", 9)):
 ...     g.add_edge("town:x", "IMPLEMENTS", "program:" + prog, report="r1", paragraph=para)
->>> [(e.src, e.dst, e.props) for e in add_aggregates(g).edges.values() if e.type == "CO_OCCURS"]
+>>> [(e.src, e.dst, dict(e.props)) for e in add_aggregates(g).edges.values() if e.type == "CO_OCCURS"]
 [('program:a', 'program:b', {'paragraphs': 1, 'towns': 1})]
 """
 
