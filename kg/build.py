@@ -215,15 +215,25 @@ def _swap(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _compact(sink: Any, optimize: bool) -> None:
+    """Compact a store that can be. Oxigraph: a bulk load in chunks, as the build streams it, leaves
+    overlapping files, each with its chunk's copy of the strings, and an incremental update leaves deletion
+    markers; at 10,000 reports compaction halved the store (5.0 → 2.7 GB) and made program_cooccurrence 3×
+    faster after a full build, 35× after an incremental one."""
+    if optimize and hasattr(sink, "optimize"):
+        sink.optimize()
+
+
 def _fill_store(name: str, factory: Callable[[Path], Sink], root: Path, graph: Any, previous: Path | None,
-                delta: Any, stream: Any = None) -> tuple[dict[str, int], str]:
+                delta: Any, stream: Any = None, optimize: bool = True) -> tuple[dict[str, int], str]:
     """Write one store: finish what was streamed during extraction, patch a copy of the previous store
-    when possible, else write the whole graph."""
+    when possible, else write the whole graph; then compact it (`_compact`)."""
     from kg.stores.delta import carry_over, discard
 
     if stream is not None:
         try:
             stream.finish(graph)
+            _compact(stream.sink, optimize)
             return dict(stream.sink.counts()), "written"
         finally:
             stream.close()
@@ -237,6 +247,7 @@ def _fill_store(name: str, factory: Callable[[Path], Sink], root: Path, graph: A
         sink = factory(root)
         try:
             apply_delta(sink, delta)
+            _compact(sink, optimize)
             return dict(sink.counts()), "updated"
         except Exception as e:  # a store the delta cannot patch is rebuilt, never left half-patched
             log.warning("%s: incremental update failed (%s: %s); writing it in full", name,
@@ -247,13 +258,14 @@ def _fill_store(name: str, factory: Callable[[Path], Sink], root: Path, graph: A
     sink = factory(root)
     try:
         sink.write(graph)
+        _compact(sink, optimize)
         return dict(sink.counts()), "written"
     finally:
         sink.close()
 
 
 def _write_stores(root: Path, graph: Any, progress: Progress, previous: Path | None = None,
-                  delta: Any = None, streams: dict[str, Any] | None = None
+                  delta: Any = None, streams: dict[str, Any] | None = None, optimize: bool = True
                   ) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
     counts: dict[str, dict[str, int]] = {}
     how: dict[str, str] = {}
@@ -263,7 +275,7 @@ def _write_stores(root: Path, graph: Any, progress: Progress, previous: Path | N
         progress("store", i, len(SINKS), name)
         try:
             counts[name], how[name] = _fill_store(name, factory, root, graph, previous, delta,
-                                                  (streams or {}).get(name))
+                                                  (streams or {}).get(name), optimize)
             trim_heap()  # what the store freed (load buffers) would otherwise stay under the next one's peak
         except TownKGError:
             raise
@@ -308,7 +320,7 @@ def _validate(graph: Any, progress: Progress, quads: int | None = None) -> dict[
 
 def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | None = None,
           max_bytes: int = DEFAULT_MAX_BYTES, validate: bool = True, workers: int | None = None,
-          incremental: bool = True) -> BuildResult:
+          incremental: bool = True, optimize: bool = True) -> BuildResult:
     """Extract every report under `paths` and write a complete build to `out` (atomically).
 
     Returns which files were read, reused and failed (with reasons). Raises `TownKGError` only for
@@ -316,7 +328,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
     processes extract (default: one per core). With `incremental`, what the previous build of `out`
     already holds is reused (see the module docstring). With `validate`, the RDF is checked against
     ontology/shapes.ttl and the verdict stored as `summary["shacl"]` (violations are reported, not
-    fatal: `kg validate` lists them).
+    fatal: `kg validate` lists them). With `optimize`, the stores are compacted once written (`_compact`).
     """
     from kg import incremental as inc
     from kg.aggregates import add_aggregates
@@ -376,7 +388,7 @@ def build(paths: Sequence[Path | str], out: Path | str, *, progress: Progress | 
                                       ((k[1], h) for k, _, _, h in got.rows))
             delta = inc.diff(prev.registry, graph, dirty, registry)
         counts, result.stores = _write_stores(tmp, graph, report, prev.out if prev else None, delta,
-                                              {"oxigraph": stream} if stream is not None else {})
+                                              {"oxigraph": stream} if stream is not None else {}, optimize)
         report("viz", 0, 1, VIZ)
         write_program_network(graph, tmp / VIZ, units=got.units)  # paragraphs: co-occurrence
         report("viz", 1, 1, VIZ)

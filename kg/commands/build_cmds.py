@@ -35,6 +35,10 @@ def build(
     full: Annotated[bool, typer.Option("--full", help="Extract every report and rewrite the stores, instead "
                                        "of reusing what the previous build of --out holds for unchanged "
                                        "files.")] = False,
+    optimize: Annotated[bool, typer.Option("--optimize/--no-optimize", help="Compact the RDF store after "
+                                           "writing it: ~2× smaller on disk and 1.3–3× faster SPARQL after a "
+                                           "full build, 10× or more after an incremental one; costs ~15% of "
+                                           "a full build's time.")] = True,
 ) -> None:
     """Build the graph stores and visualization from report files."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -54,7 +58,8 @@ def build(
             bar.update(tasks[stage], completed=done, total=total, item=Path(item).name if item else "")
 
         result = run_build(paths or [SEEDS], out, progress=progress, max_bytes=_bytes(max_mb),
-                           validate=validate, workers=workers, incremental=not full)
+                           validate=validate, workers=workers, incremental=not full,
+                           optimize=optimize)
     render(result.summary, Console(), err)
     if not result.built:
         n = len(result.failed)

@@ -81,6 +81,10 @@ class OxigraphSink:
         store.flush()
         return {"nodes": len(clean.nodes), "edges": len(clean.edges), "quads": n, **skipped}
 
+    def optimize(self) -> None:
+        """Compact the on-disk store (RocksDB): merges what chunked bulk loads and deletions left behind."""
+        self._store().optimize()
+
     def query(self, sparql: str, *, union: bool = True) -> list[dict[str, Any]]:
         """Run a read-only SPARQL query (updates are a syntax error here); TownKG prefixes are predeclared.
 
