@@ -36,9 +36,9 @@ def build(
                                        "of reusing what the previous build of --out holds for unchanged "
                                        "files.")] = False,
     optimize: Annotated[bool, typer.Option("--optimize/--no-optimize", help="Compact the RDF store after "
-                                           "writing it: ~2× smaller on disk and 1.3–3× faster SPARQL after a "
-                                           "full build, 10× or more after an incremental one; costs ~15% of "
-                                           "a full build's time.")] = True,
+                                           "writing it. Measured at 10,000 reports: half the disk, SPARQL "
+                                           "1.2–2.8× faster after a full build and up to 35× after an "
+                                           "incremental one, for ~20% more build time.")] = True,
 ) -> None:
     """Build the graph stores and visualization from report files."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
