@@ -4,7 +4,7 @@
 graph (report by report, first writer wins, exactly as `kg.graph.build_graph`), what the summary and
 the page need is kept, and — in a full build — its RDF is loaded at once (`RdfStream`).
 
-Why stream RDF: mapping the graph to RDF and Oxigraph's on-disk bulk load (~80k quads/s; ~1,600 quads per
+Why stream RDF: mapping the graph to RDF and Oxigraph's on-disk bulk load (~80k quads/s; ~1,550 quads per
 report) are the largest cost of a build, and the build's own process mostly waits for its extraction workers
 meanwhile. A report's own quads — its named graph: the report, its observations, every fact it states
 with evidence — depend only on that report, so they are mapped and loaded as soon as it arrives. Shared
@@ -85,7 +85,7 @@ class ReportRdf:
 
 
 def report_nquads(ex: Extraction, offsets: dict[str, int] | None) -> ReportRdf:
-    """A report's own quads as N-Quads, made in the extraction worker: mapping ~1,700 quads per report to
+    """A report's own quads as N-Quads, made in the extraction worker: mapping ~1,550 quads per report to
     RDF is a tenth of a build's CPU, and the build's own process is its serial bottleneck. The parent
     hands the bytes to Oxigraph's parser (`Store.bulk_load`)."""
     from kg.rdf import iter_nquads
@@ -110,7 +110,6 @@ class RdfStream:
         self.pending_quads = 0
         self.streamed: set[str] = set()  # report ids already loaded (a duplicate file adds nothing new)
         self.deferred: list[Edge] = []  # edges whose endpoints this report lacks: judged on the whole graph
-        self.quads = 0
         self.loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oxigraph-load")
         self.loading: Future[None] | None = None
 
@@ -130,7 +129,6 @@ class RdfStream:
             self._wait()
             data, store = b"".join(self.pending), self.sink._store()
             self.loading = self.loader.submit(store.bulk_load, data, RdfFormat.N_QUADS)
-            self.quads += self.pending_quads
             self.pending, self.pending_quads = [], 0
 
     def close(self) -> None:
@@ -159,8 +157,8 @@ class RdfStream:
         for data, quads in iter_nquads(mapped, batch=sys.maxsize, nodes=own):
             self._push(data, quads)
 
-    def finish(self, graph: PropertyGraph) -> int:
-        """Load the shared entities as `graph` (the whole build) has them; returns the quads loaded."""
+    def finish(self, graph: PropertyGraph) -> None:
+        """Load the shared entities as `graph` (the whole build) has them, and wait for every chunk."""
         from kg.rdf import iter_nquads
 
         entities = [n for n in graph.nodes.values() if n.label in LABELS and node_report(n) is None]
@@ -177,7 +175,6 @@ class RdfStream:
         self._wait()
         self.loader.shutdown(wait=True)
         self.sink._store().flush()
-        return self.quads
 
 
 def slim(ex: Extraction) -> Extraction:

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -332,21 +331,6 @@ def graph_to_quads(pg: PropertyGraph) -> list[Quad]:
 def graph_to_nquads(pg: PropertyGraph) -> bytes:
     """All of the graph's RDF as one N-Quads text (`iter_nquads` in one chunk)."""
     return next(iter_nquads(pg, batch=sys.maxsize), (b"", 0))[0]
-
-
-def count_triples(quads: Iterable[Quad]) -> dict[str, int]:
-    """Quads, distinct triples and named graphs in a quad list (duplicates counted once)."""
-    uniq = set(quads)
-    return {"quads": len(uniq), "triples": len({(q.subject, q.predicate, q.object) for q in uniq}),
-            "graphs": len({q.graph_name for q in uniq})}
-
-
-def count_by_predicate(quads: Iterable[Quad]) -> Counter[str]:
-    return Counter(q.predicate.value for q in set(quads))
-
-
-def to_nquads(quads: Iterable[Quad]) -> bytes:
-    return serialize(quads, format=RdfFormat.N_QUADS) or b""
 
 
 def to_ntriples(quads: Iterable[Quad]) -> bytes:

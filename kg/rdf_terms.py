@@ -1,7 +1,7 @@
 """RDF terms of the TownKG mapping (`kg.rdf`) written as N-Triples text: IRIs and literals exactly as
 N-Quads carries them.
 
-Why text: a build maps ~1,700 quads per report. Formatting them as strings costs a fraction of making
+Why text: a build maps ~1,550 quads per report. Formatting them as strings costs a fraction of making
 pyoxigraph Term and Quad objects and serializing those (issue #8), and Oxigraph parses N-Quads in Rust
 (`Store.bulk_load`); consumers that want objects parse the same text (`kg.rdf.iter_quads`), so there is one
 mapping. Every term here is a complete N-Triples term: ``<iri>``, ``"lexical"@zh``, ``"lexical"^^<datatype>``.
