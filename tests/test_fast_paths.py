@@ -251,3 +251,16 @@ def test_records_line_as_dataclasses_asdict(k: int) -> None:
     ex = extract_file(FILES[k])
     assert ex.indicators or ex.programs or k >= 5  # the seeds have facts: the comparison is not vacuous
     assert extraction_json(ex) == json.dumps(dataclasses.asdict(ex), ensure_ascii=False, separators=(",", ":"))
+
+
+def test_dictionary_tables_same_as_jiebas() -> None:
+    """lexicon reads jieba's dict.txt itself (half the memory): the same tag and frequency per word."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    jieba.dt.check_initialized()
+    tags, freqs = lexicon.word_tags(), lexicon.common_words()
+    assert tags == jieba.posseg.dt.word_tag_tab
+    assert freqs == {w: f for w, f in jieba.dt.FREQ.items() if f}  # jieba's extra keys are prefixes at 0
+    assert all(freqs.get(w, 0) == f for w, f in jieba.dt.FREQ.items())

@@ -60,12 +60,30 @@ def cut_left(phrase: str, project: bool = False, min_len: int = 2) -> str:
 
 
 @lru_cache(maxsize=1)
+def _jieba_dictionary() -> tuple[dict[str, str], dict[str, int]]:
+    """jieba's dictionary (dict.txt: word, frequency, tag per line) as two plain dicts sharing their keys.
+
+    Read from the file rather than through `jieba.dt`: jieba's own tables add every word's prefixes
+    (498k keys for 349k words) and the HMM's, 120 MB per process, for the two lookups used here; these
+    take about half, in each of the build's processes. A word listed twice keeps its last line, as in jieba.
+    """
+    from importlib.resources import files
+
+    tags: dict[str, str] = {}
+    freqs: dict[str, int] = {}
+    tag_of: dict[str, str] = {}  # one string object per tag
+    number: dict[str, int] = {}  # one int object per frequency
+    with (files("jieba") / "dict.txt").open("r", encoding="utf-8") as fh:
+        for line in fh:
+            word, freq, tag = line.split()
+            tags[word] = tag_of.setdefault(tag, tag)
+            freqs[word] = number.setdefault(freq, int(freq))
+    return tags, freqs
+
+
 def word_tags() -> dict[str, str]:
     """jieba's part-of-speech tag per dictionary word (v verb, n noun, ns place, nr person…)."""
-    import jieba.posseg
-
-    common_words()
-    return jieba.posseg.dt.word_tag_tab
+    return _jieba_dictionary()[0]
 
 
 def is_brand(w: str) -> bool:
@@ -76,14 +94,9 @@ def is_brand(w: str) -> bool:
     return tag in ("nz", "nr", "ns", "nt", "nrt", "nrfg")
 
 
-@lru_cache(maxsize=1)
 def common_words() -> dict[str, int]:
     """jieba's dictionary frequencies: a brand (宁兴) is rare, a common word (生态, 传统) is not."""
-    import jieba
-
-    jieba.setLogLevel(60)
-    jieba.dt.check_initialized()
-    return jieba.dt.FREQ
+    return _jieba_dictionary()[1]
 
 
 def is_common_word(w: str, threshold: int = 200) -> bool:
