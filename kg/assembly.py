@@ -29,6 +29,7 @@ from pyoxigraph import RdfFormat
 
 from kg import incremental as inc
 from kg.aggregates import DERIVED_EDGES
+from kg.errors import Code, TownKGError
 from kg.graph import (
     EDGE_TYPES,
     LABELS,
@@ -116,7 +117,11 @@ class RdfStream:
     def _wait(self) -> None:
         if self.loading is not None:
             loading, self.loading = self.loading, None
-            loading.result()  # a loader error surfaces here, in the build
+            try:
+                loading.result()  # a loader error surfaces here, in the build, as any store's does
+            except OSError as e:  # RocksDB's: no space left, permissions
+                raise TownKGError(Code.STORE, f"oxigraph store failed: {type(e).__name__}: "
+                                  f"{' '.join(str(e).split())}", str(self.sink.path)) from e
 
     def _push(self, data: bytes, quads: int) -> None:
         self.pending.append(data)
@@ -295,8 +300,11 @@ class Collector:
             self.where[rid] = _where(offsets, found)
         self.slim.append(zlib.compress(pickle.dumps(slim(ex), pickle.HIGHEST_PROTOCOL), 1))
         if len(self.slim) % TRIM_EVERY == 0:
-            # The graph taken so far lives until the stores are written: the cyclic garbage collector need
-            # not traverse it again at every full collection (15% of the build process's CPU at 1,000
-            # reports). `kg.build` unfreezes when the build ends.
-            gc.freeze()
-            trim_heap()
+            self.settle()
+
+    def settle(self) -> None:
+        """Freeze what was taken so far for the garbage collector and trim the heap (`trim_heap`). The graph
+        lives until the stores are written: the cyclic collector need not traverse it again at every full
+        collection (15% of the build process's CPU at 1,000 reports). `kg.build` unfreezes at the end."""
+        gc.freeze()
+        trim_heap()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, MutableMapping, ValuesView
 from dataclasses import dataclass, field
-from operator import is_
 from sys import intern
 from typing import Any
 
@@ -186,7 +185,6 @@ class Node:
 
 
 type_of = type  # `Edge.__init__` has a parameter named `type`
-_LAST: list[tuple[Any, ...]] = [()]  # the values of the edge made last (`Edge.__init__`)
 
 
 class Edge(Props):
@@ -200,16 +198,10 @@ class Edge(Props):
 
     def __init__(self, src: str, type: str, dst: str,  # noqa: A002 — the field's name
                  props: Mapping[str, Any] | None = None) -> None:
-        if type_of(props) is Props:
+        if type_of(props) is Props:  # shares the layout and the values tuple (`PropertyGraph.add_fact`)
             self._k, self._v = props._k, props._v  # type: ignore[union-attr]
         else:
             Props.__init__(self, props or {})
-            last = _LAST[0]  # the edges of one fact (a project's HAS_PROJECT, UNDER_PROGRAM, INVOLVES; an
-            v = self._v  # observation's three edges) carry the same values: one tuple for all of them
-            if len(v) == len(last) and all(map(is_, v, last)):
-                self._v = last
-            else:
-                _LAST[0] = v
         self.key = (src, type, dst, str(self.get("report", "")))
 
     @property
@@ -263,6 +255,14 @@ class PropertyGraph:
     def add_edge(self, src: str, type_: str, dst: str, **props: Any) -> None:
         edge = Edge(src, type_, dst, {k: v for k, v in props.items() if v is not None})
         self.edges.setdefault(edge.key, edge)
+
+    def add_fact(self, edges: Iterable[tuple[str, str, str]], **props: Any) -> None:
+        """Edges that state one fact with the same properties (a project's HAS_PROJECT, UNDER_PROGRAM and
+        INVOLVES; an observation's three edges): they share one values tuple, not a copy each."""
+        shared = Props({k: v for k, v in props.items() if v is not None})
+        for src, type_, dst in edges:
+            edge = Edge(src, type_, dst, shared)
+            self.edges.setdefault(edge.key, edge)
 
     def by_label(self, label: str) -> list[Node]:
         return [n for n in self.nodes.values() if n.label == label]
@@ -358,11 +358,10 @@ def add_extraction(g: PropertyGraph, ex: Extraction) -> None:
         pjid = g.add_node(f"project:{short_hash(tid, pr.name)}", "Project", name=pr.name,
                           investment_value=pr.investment_value, investment_unit=pr.investment_unit,
                           investment_yuan=pr.investment_yuan, status=pr.status, location=pr.location)
-        g.add_edge(tid, "HAS_PROJECT", pjid, **_prov_props(pr.prov, rid))
-        for prog in pr.programs:
-            g.add_edge(pjid, "UNDER_PROGRAM", intern(f"program:{prog}"), **_prov_props(pr.prov, rid))
-        for comp in pr.companies:
-            g.add_edge(pjid, "INVOLVES", intern(f"company:{comp}"), **_prov_props(pr.prov, rid))
+        g.add_fact([(tid, "HAS_PROJECT", pjid),
+                    *((pjid, "UNDER_PROGRAM", intern(f"program:{prog}")) for prog in pr.programs),
+                    *((pjid, "INVOLVES", intern(f"company:{comp}")) for comp in pr.companies)],
+                   **_prov_props(pr.prov, rid))
     for ind in ex.indicators:
         concept = ind.concept or ind.name
         iid = g.add_node(intern(f"indicator:{concept}"), "Indicator", name=concept)
@@ -372,6 +371,4 @@ def add_extraction(g: PropertyGraph, ex: Extraction) -> None:
                          growth_pct=ind.growth_pct, kind=ind.kind, modifier=ind.modifier,
                          value_high=ind.value_high, normalized=ind.normalized,
                          normalized_unit=ind.normalized_unit, **_prov_props(ind.prov, rid))
-        g.add_edge(tid, "REPORTS", oid, report=rid)
-        g.add_edge(oid, "MEASURES", iid, report=rid)
-        g.add_edge(oid, "FROM_REPORT", rid, report=rid)
+        g.add_fact([(tid, "REPORTS", oid), (oid, "MEASURES", iid), (oid, "FROM_REPORT", rid)], report=rid)

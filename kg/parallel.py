@@ -1,9 +1,9 @@
 """Extract many reports in input order, in this process or in a process pool (`kg build --workers N`).
 
 Why a process pool: extraction is pure Python regexes and dictionary lookups, so threads would share
-one interpreter lock; processes scale with cores. Results come back in input order
-(`Executor.map`), and extraction of one file does not depend on any other, so any number of workers
-writes byte-identical extractions.jsonl.
+one interpreter lock; processes scale with cores. Results come back in input order (a window of
+submitted chunks, taken in order), and extraction of one file does not depend on any other, so any
+number of workers writes byte-identical extractions.jsonl.
 
 How: the first file is extracted here before the pool starts, which loads the segmenter dictionary,
 the gazetteer and OpenCC once; workers are then forked (where the platform allows it), so they share
@@ -19,10 +19,12 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
     from kg.assembly import ReportRdf
 
 NOT_A_REPORT = "not a government work report (no town or region named)"
+
+
+IN_FLIGHT = 3  # chunks of files submitted ahead per worker (`extract_all`)
 
 
 def default_workers() -> int:
@@ -91,8 +96,8 @@ def extract_one(path: Path, max_bytes: int, rdf: bool = False) -> Outcome:
                                             "(please report this file)"))
 
 
-def _job(args: tuple[Path, int, bool]) -> Outcome:
-    return extract_one(*args)
+def _jobs(paths: list[Path], max_bytes: int, rdf: bool) -> list[Outcome]:
+    return [extract_one(p, max_bytes, rdf) for p in paths]
 
 
 def _context() -> Any:
@@ -137,14 +142,25 @@ def extract_all(paths: Sequence[Path], max_bytes: int, workers: int,
             yield extract_one(p, max_bytes, rdf)
         return
     chunk = max(1, min(16, len(rest) // (workers * 8)))
+    chunks = (rest[i:i + chunk] for i in range(0, len(rest), chunk))
     done = 0
     gc.freeze()  # the loaded tables stay shared: a worker's collector would otherwise touch (copy) them all
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
     try:
-        for outcome in pool.map(_job, [(p, max_bytes, rdf) for p in rest], chunksize=chunk):
-            start(done + 1)
-            yield outcome
-            done += 1
+        # At most IN_FLIGHT chunks per worker are submitted ahead (`Executor.map` would submit them all):
+        # when the parent is the slower side, finished outcomes (~1 MB each with their N-Quads) wait in
+        # its memory, and at 10,000 reports that backlog was the peak of a build.
+        ahead: deque[Future[list[Outcome]]] = deque(
+            pool.submit(_jobs, c, max_bytes, rdf) for c in islice(chunks, IN_FLIGHT * workers))
+        while ahead:
+            batch = ahead.popleft().result()
+            nxt = next(chunks, None)
+            if nxt is not None:
+                ahead.append(pool.submit(_jobs, nxt, max_bytes, rdf))
+            for outcome in batch:
+                start(done + 1)
+                yield outcome
+                done += 1
     except BrokenProcessPool:  # a worker died: finish the rest here
         for i, p in enumerate(rest[done:], done + 1):
             start(i)

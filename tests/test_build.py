@@ -127,6 +127,9 @@ def _raising_sink(root: Path) -> object:
         def counts(self) -> dict[str, int]:
             return {}
 
+        def optimize(self) -> None:
+            pass
+
         def close(self) -> None:
             pass
 
@@ -162,6 +165,9 @@ class _MemoryLike:
 
     def counts(self) -> dict[str, int]:
         return {"nodes": 0, "edges": 0}
+
+    def optimize(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -221,6 +227,28 @@ def test_real_stores_agree(fake_extractor, reports_dir: Path, tmp_path: Path) ->
     assert set(stores) == {"oxigraph", "ladybug"}
     assert stores["oxigraph"]["nodes"] == stores["ladybug"]["nodes"] > 0
     assert stores["oxigraph"]["edges"] == stores["ladybug"]["edges"] > 0
+    assert _leftovers(out) == []
+
+
+def test_streamed_store_failure_is_one_store_error(fake_extractor, reports_dir: Path, tmp_path: Path) -> None:
+    """An OS error while Oxigraph loads what was streamed (here: its directory gone, as with a full disk) ends
+    the build with the store's one-line E201 error; the previous build and no temp directory remain."""
+    import shutil
+
+    out = tmp_path / "out"
+    build([reports_dir], out)
+    before = _snapshot(out)
+
+    def lose_store(stage: str, done: int, total: int, item: str) -> None:
+        if stage == "store" and done == 0:
+            for tmp in tmp_path.glob(".out.tmp-*"):
+                shutil.rmtree(tmp / "rdf")
+
+    with pytest.raises(TownKGError) as e:
+        build([reports_dir], out, progress=lose_store, incremental=False)
+    assert e.value.code is Code.STORE and "oxigraph store failed: FileNotFoundError" in str(e.value)
+    assert "\n" not in str(e.value)
+    assert _snapshot(out) == before
     assert _leftovers(out) == []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 import kg.build
 import kg.extract
 import kg.stores.delta
-from kg.build import EXTRACTIONS, SUMMARY, build
+from kg.build import EXTRACTIONS, SUMMARY, build, load_extractions
 from kg.graph import report_id
 from kg.incremental import MANIFEST
 from kg.model import Extraction
@@ -129,6 +130,27 @@ def test_workers_keep_failures_in_order(fake_extractor: Any, memory_sinks: list[
     assert [p.name for p in res.ok] == ["a.txt", "b.txt"]
     assert [p.name for p, _ in res.failed] == ["bug.txt", "empty.txt", "missing.txt"]
     assert res.failed[0][1].startswith("internal error RuntimeError")
+
+
+def test_a_dying_worker_costs_no_report(monkeypatch: pytest.MonkeyPatch, memory_sinks: list[object],
+                                        tmp_path: Path) -> None:
+    """A worker killed mid-build (here: it exits on one file, as under the OOM killer) breaks the pool; the
+    files it had and every later one are extracted in the build's own process, in order."""
+    parent = os.getpid()
+
+    def dies_in_a_worker(path: str | Path, max_bytes: int = 1 << 20) -> Any:
+        if Path(path).name == "r07.txt" and os.getpid() != parent:
+            os._exit(9)
+        return fake_extract_file(path, max_bytes)
+
+    monkeypatch.setattr(kg.extract, "extract_file", dies_in_a_worker)
+    d = tmp_path / "reports"
+    d.mkdir()
+    for i in range(40):
+        (d / f"r{i:02d}.txt").write_text(report_text(f"镇{i:02d}镇"), encoding="utf-8")
+    res = build([d], tmp_path / "out", workers=2, validate=False)
+    assert [p.name for p in res.ok] == [f"r{i:02d}.txt" for i in range(40)] and not res.failed
+    assert len(load_extractions(tmp_path / "out")) == 40
 
 
 def test_unchanged_reports_are_skipped(counting_extractor: list[str], three: Path, tmp_path: Path) -> None:

@@ -32,6 +32,11 @@ class GraphSink(Protocol):
         """Current totals: `nodes`, `edges`, `node:<Label>`, `edge:<TYPE>`, plus store-specific keys."""
         ...
 
+    def optimize(self) -> None:
+        """Compact what writes left behind (`kg build --optimize`); a no-op where the store has nothing to
+        compact or compacts itself."""
+        ...
+
     def close(self) -> None: ...
 
 

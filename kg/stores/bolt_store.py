@@ -315,6 +315,9 @@ class BoltSink:
         out["edges"] = sum(out[f"edge:{t}"] for t in EDGE_TYPES)
         return out
 
+    def optimize(self) -> None:
+        """Nothing to do from a client: the server manages its own storage."""
+
     def close(self) -> None:
         """The driver stays open for the process (one per process); it is closed at exit."""
 

@@ -364,6 +364,11 @@ class LadybugSink:
         if not self.read_only and self.conn is not None:
             self.conn.execute("CHECKPOINT")
 
+    def optimize(self) -> None:
+        """A checkpoint: what the write left in the write-ahead log goes into the database file (the
+        sink's COPYs leave no other garbage to compact)."""
+        self.checkpoint()
+
     def close(self) -> None:
         """Checkpoint, then close connection and database so the file lock is released for the next writer."""
         self.checkpoint()

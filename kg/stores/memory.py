@@ -27,5 +27,8 @@ class MemorySink:
     def counts(self) -> dict[str, int]:
         return graph_counts(self.graph)
 
+    def optimize(self) -> None:
+        """Nothing to compact."""
+
     def close(self) -> None:
         """Nothing to release; the graph stays readable for assertions."""
