@@ -14,7 +14,7 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, RdfFormat, Store
 
 from kg.graph import EDGE_TYPES, LABELS, PropertyGraph
-from kg.rdf import CLASSES, PREFIXES, SPARQL_PREFIXES, edge_predicate, iter_nquads
+from kg.rdf import CLASSES, PREFIXES, edge_predicate, iter_nquads
 from kg.stores.base import conformant
 
 _XSD = PREFIXES["xsd"]
@@ -102,21 +102,21 @@ class OxigraphSink:
                  "object": to_python(t.object)} for t in res]
 
     def counts(self) -> dict[str, int]:
-        """Nodes per class (resources with dct:identifier), edges per edge property, quads and graphs."""
+        """Nodes per class (typed resources), edges per edge property, quads and graphs.
+
+        One COUNT per class and per property, each an index range: a single GROUP BY over all of them
+        joined every resource with its identifier, 14.5 s instead of 4 s at 10,000 reports."""
+        def count(pattern: str) -> int:
+            rows = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {pattern} }} }}", union=False)
+            return int(rows[0]["n"])
+
         store = self._store()
-        classes = " ".join(f"<{PREFIXES['tk']}{lb}>" for lb in LABELS if lb in CLASSES)
-        rows = self.query(SPARQL_PREFIXES + "SELECT ?c (COUNT(?s) AS ?n) WHERE { GRAPH ?g {"
-                          f" ?s dct:identifier ?id ; a ?c }} VALUES ?c {{ {classes} }} }} GROUP BY ?c",
-                          union=False)
-        by_class = {r["c"].rsplit("#", 1)[-1]: r["n"] for r in rows}
-        preds = {edge_predicate(t).value: t for t in EDGE_TYPES}
-        values = " ".join(f"<{p}>" for p in preds)
-        rows = self.query("SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }"
-                          f" VALUES ?p {{ {values} }} }} GROUP BY ?p", union=False)
-        by_type = {preds[r["p"]]: r["n"] for r in rows}
+        tk = PREFIXES["tk"]
+        by_class = {lb: count(f"?s a <{tk}{lb}>") for lb in LABELS if lb in CLASSES}
+        by_type = {t: count(f"?s <{edge_predicate(t).value}> ?o") for t in EDGE_TYPES}
         out = {"nodes": sum(by_class.values()), "edges": sum(by_type.values())}
         out.update({f"node:{lb}": by_class.get(lb, 0) for lb in LABELS})
-        out.update({f"edge:{t}": by_type.get(t, 0) for t in EDGE_TYPES})
+        out.update({f"edge:{t}": by_type[t] for t in EDGE_TYPES})
         out["quads"] = len(store)
         out["graphs"] = sum(1 for _ in store.named_graphs())
         return out
