@@ -152,10 +152,6 @@ def agent_iri(extractor: str) -> NamedNode:
     return NamedNode(term_value(agent_term(extractor)))
 
 
-def fact_iri(key: tuple[str, str, str, str]) -> NamedNode:
-    return NamedNode(term_value(fact_term(key)))
-
-
 @cache
 def edge_term(edge_type: str) -> str:
     curie = EDGE_PREDICATES.get(edge_type)

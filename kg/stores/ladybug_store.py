@@ -32,7 +32,6 @@ import pyarrow as pa
 from kg.graph import EDGE_TYPES, LABELS, Edge, Node, PropertyGraph
 from kg.stores.ladybug_arrow import INT, D, Job, S, column, extra_columns, job_table, slices
 from kg.stores.ladybug_arrow import coerce as coerce  # re-exported for kg.pg_export
-from kg.stores.ladybug_arrow import infer_type as infer_type  # re-exported
 
 log = logging.getLogger(__name__)
 
